@@ -1,0 +1,29 @@
+# allot — make targets. `make help` lists them.
+GO ?= go
+ENGINE_PKGS := . ./rules/... ./routing/... ./engine/...
+
+.PHONY: help test race bench check fmt vet
+
+help: ## list targets
+	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+test: ## run every test (the README's test command)
+	$(GO) test ./...
+
+race: ## run the engine packages under the race detector
+	$(GO) test -race $(ENGINE_PKGS)
+
+bench: ## run the benchmarks (figures go to docs/performance.md)
+	$(GO) test -run '^$$' -bench . -benchmem $(ENGINE_PKGS)
+
+fmt: ## format the code
+	gofmt -w $$(git ls-files '*.go')
+
+vet: ## go vet
+	$(GO) vet ./...
+
+check: ## what CI checks: gofmt, vet, tests, race
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1; }
+	$(GO) vet ./...
+	$(GO) test ./...
+	$(GO) test -race $(ENGINE_PKGS)

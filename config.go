@@ -1,0 +1,222 @@
+package allot
+
+// Config is the whole configuration of an allot installation as one plain value
+// tree. The YAML of "config as code", the API, the simulator and the server all
+// decode into it. Use it as cfg.WithDefaults() then Validate() then hand it on.
+//
+// Config values are treated as immutable once handed to the engine: the engine
+// keeps pointers into them.
+type Config struct {
+	// Presence lists the presence statuses agents may be in. Empty means the
+	// defaults of DefaultPresence.
+	Presence []PresenceStatus `json:"presence,omitempty" yaml:"presence,omitempty"`
+	Regions  []Region         `json:"regions" yaml:"regions"`
+}
+
+// PresenceStatus is one status an agent can set (available, break, lunch, ...).
+// Only routable statuses receive work.
+type PresenceStatus struct {
+	Name     string `json:"name" yaml:"name"`
+	Routable bool   `json:"routable" yaml:"routable"`
+}
+
+// DefaultPresence is the presence catalogue used when a config names none.
+var DefaultPresence = []PresenceStatus{
+	{Name: "available", Routable: true},
+	{Name: "busy"},
+	{Name: "break"},
+	{Name: "lunch"},
+	{Name: "offline"},
+}
+
+// Region is the unit of ownership and partitioning: its queues, agents, rules and
+// items. A region manager's token reaches only its region.
+type Region struct {
+	ID       string `json:"id" yaml:"id"`
+	Name     string `json:"name,omitempty" yaml:"name,omitempty"`
+	TimeZone string `json:"time_zone,omitempty" yaml:"time_zone,omitempty"` // IANA; default UTC
+
+	// ItemTypes declares the kinds of work and how many capacity units one
+	// item of each kind takes. Items of undeclared types take 1 unit.
+	ItemTypes []ItemType `json:"item_types,omitempty" yaml:"item_types,omitempty"`
+
+	// Tiers map an item's score to a tier name, e.g. hot ≥ 80, warm ≥ 40,
+	// cold ≥ 0. Checked from the highest threshold down; an item scoring below
+	// every threshold gets the lowest tier. Empty means a single tier "default".
+	Tiers []Tier `json:"tiers,omitempty" yaml:"tiers,omitempty"`
+
+	Queues []Queue `json:"queues" yaml:"queues"`
+	Agents []Agent `json:"agents" yaml:"agents"`
+
+	// Rules route items: ordered, the first rule whose condition holds wins.
+	Rules []Rule `json:"rules,omitempty" yaml:"rules,omitempty"`
+	// ScoringRules add points to an item's score; every matching rule counts.
+	ScoringRules []ScoringRule `json:"scoring_rules,omitempty" yaml:"scoring_rules,omitempty"`
+	// DefaultQueue receives items no routing rule matches. Empty means such
+	// items are rejected as unroutable.
+	DefaultQueue string `json:"default_queue,omitempty" yaml:"default_queue,omitempty"`
+}
+
+// ItemType declares a kind of work item and its size in capacity units.
+type ItemType struct {
+	Name  string `json:"name" yaml:"name"`
+	Units int    `json:"units" yaml:"units"`
+}
+
+// Tier is a named score band. An item belongs to the tier with the highest
+// MinScore not above its score.
+type Tier struct {
+	Name     string `json:"name" yaml:"name"`
+	MinScore int    `json:"min_score" yaml:"min_score"`
+}
+
+// Policy names a queue's distribution policy.
+type Policy string
+
+// The distribution policies. See docs/architecture.md for their exact order keys.
+const (
+	RoundRobin         Policy = "round_robin"
+	WeightedRoundRobin Policy = "weighted_round_robin"
+	LeastLoaded        Policy = "least_loaded"
+	MostAvailable      Policy = "most_available"
+	BestMatch          Policy = "best_match"
+	QuotaFair          Policy = "quota_fair"
+)
+
+// Policies lists every policy in documentation order.
+var Policies = []Policy{RoundRobin, WeightedRoundRobin, LeastLoaded, MostAvailable, BestMatch, QuotaFair}
+
+// Queue is a pool of agents with a distribution policy, an ordering of waiting
+// items, SLA settings and an overflow target.
+type Queue struct {
+	ID      string   `json:"id" yaml:"id"`
+	Name    string   `json:"name,omitempty" yaml:"name,omitempty"`
+	Members []string `json:"members" yaml:"members"` // agent ids
+	Policy  Policy   `json:"policy,omitempty" yaml:"policy,omitempty"`
+
+	// Order of waiting items: "priority" (default: priority, score, due time,
+	// arrival) or "fifo" (arrival only).
+	Order string `json:"order,omitempty" yaml:"order,omitempty"`
+
+	// SLAMinutes is the default first-touch deadline for items routed here;
+	// a rule's SLA wins over it. 0 means none.
+	SLAMinutes int `json:"sla_minutes,omitempty" yaml:"sla_minutes,omitempty"`
+
+	// Overflow names the queue an item moves to after OverflowAfterMinutes
+	// waiting with no eligible agent.
+	Overflow             string `json:"overflow,omitempty" yaml:"overflow,omitempty"`
+	OverflowAfterMinutes int    `json:"overflow_after_minutes,omitempty" yaml:"overflow_after_minutes,omitempty"`
+
+	// StickyKey names an item attribute (e.g. "account_id"). When set, an
+	// item whose key was last assigned to an agent who is eligible now goes
+	// to that agent, before the policy is asked.
+	StickyKey string `json:"sticky_key,omitempty" yaml:"sticky_key,omitempty"`
+
+	// Reroute: when an assigned item's attributes change so that the rules now
+	// send it to another queue, take it from its owner and route it again.
+	// Waiting items always follow their rules.
+	Reroute bool `json:"reroute,omitempty" yaml:"reroute,omitempty"`
+}
+
+// Rule is one routing rule: a CEL condition over the item and the actions taken
+// when it is the first rule that matches.
+//
+// The condition sees one variable, item, a map holding the item's attributes and
+// the fields type, external_id, priority, score and tier, e.g.
+//
+//	item.country == "DE" && item.program in ["ielts", "toefl"] && item.score > 50
+type Rule struct {
+	Name string `json:"name" yaml:"name"` // unique within the region
+	When string `json:"when" yaml:"when"` // CEL; empty means always
+
+	Queue string `json:"queue" yaml:"queue"`
+	// Skills the agent must have, each at a minimum level.
+	Skills []SkillReq `json:"skills,omitempty" yaml:"skills,omitempty"`
+	// Match lists attribute matches between item and agent.
+	Match []AttrMatch `json:"match,omitempty" yaml:"match,omitempty"`
+	// Priority overrides the item's priority when set.
+	Priority *int `json:"priority,omitempty" yaml:"priority,omitempty"`
+	// SLAMinutes is the first-touch deadline; 0 means the queue's.
+	SLAMinutes int  `json:"sla_minutes,omitempty" yaml:"sla_minutes,omitempty"`
+	Disabled   bool `json:"disabled,omitempty" yaml:"disabled,omitempty"`
+}
+
+// SkillReq requires a skill at or above a level (1–5).
+type SkillReq struct {
+	Skill    string `json:"skill" yaml:"skill"`
+	MinLevel int    `json:"min_level,omitempty" yaml:"min_level,omitempty"` // default 1
+}
+
+// MatchOp is how an item attribute is matched against an agent attribute.
+type MatchOp string
+
+// The attribute match operators.
+const (
+	// MatchIn: the item's value is one of the agent's values
+	// (language ∈ agent.languages, office, program, call type).
+	MatchIn MatchOp = "in"
+	// MatchTerritory: the agent's values are post code prefixes ("75", "750")
+	// or inclusive ranges of equal-length codes ("10000-19999"); the item's
+	// value matches when it starts with a prefix or falls in a range.
+	MatchTerritory MatchOp = "territory"
+)
+
+// AttrMatch requires the item attribute Item to match the agent attribute Agent.
+type AttrMatch struct {
+	Item  string  `json:"item" yaml:"item"`
+	Agent string  `json:"agent" yaml:"agent"`
+	Op    MatchOp `json:"op,omitempty" yaml:"op,omitempty"` // default "in"
+	// Optional: an item without the attribute matches every agent. Otherwise
+	// such an item matches no agent.
+	Optional bool `json:"optional,omitempty" yaml:"optional,omitempty"`
+}
+
+// ScoringRule adds Points to the score of every item its condition matches.
+type ScoringRule struct {
+	Name   string `json:"name" yaml:"name"`
+	When   string `json:"when" yaml:"when"`
+	Points int    `json:"points" yaml:"points"`
+}
+
+// Agent is a person (or bot) who receives work.
+type Agent struct {
+	ID   string `json:"id" yaml:"id"`
+	Name string `json:"name,omitempty" yaml:"name,omitempty"`
+
+	// Skills maps a skill to its level, 1 (basic) to 5 (expert).
+	Skills map[string]int `json:"skills,omitempty" yaml:"skills,omitempty"`
+	// Attributes are multi-valued: languages, office, post codes, programs.
+	Attributes map[string][]string `json:"attributes,omitempty" yaml:"attributes,omitempty"`
+
+	Capacity Capacity `json:"capacity" yaml:"capacity"`
+	// Weight is the agent's share in weighted policies, 1–1000 (default 1).
+	Weight int   `json:"weight,omitempty" yaml:"weight,omitempty"`
+	Caps   []Cap `json:"caps,omitempty" yaml:"caps,omitempty"`
+
+	// Presence is the status the agent starts in; default "offline".
+	Presence string `json:"presence,omitempty" yaml:"presence,omitempty"`
+	// Schedule is when the agent works; nil means always.
+	Schedule *Schedule `json:"schedule,omitempty" yaml:"schedule,omitempty"`
+	Absences []Absence `json:"absences,omitempty" yaml:"absences,omitempty"`
+
+	// Manual agents are never auto-assigned (pushed) work; they receive an
+	// item only when they ask for the next one.
+	Manual bool `json:"manual,omitempty" yaml:"manual,omitempty"`
+}
+
+// Capacity bounds an agent's open work in capacity units. Each item takes its
+// type's units; workload counts across types against Total and per type against
+// PerType.
+type Capacity struct {
+	Total   int            `json:"total" yaml:"total"`
+	PerType map[string]int `json:"per_type,omitempty" yaml:"per_type,omitempty"`
+}
+
+// Cap limits how many items (of Type, or of every type when Type is empty) an
+// agent is assigned per calendar day and week in the agent's time zone. Zero
+// means no limit.
+type Cap struct {
+	Type    string `json:"type,omitempty" yaml:"type,omitempty"`
+	PerDay  int    `json:"per_day,omitempty" yaml:"per_day,omitempty"`
+	PerWeek int    `json:"per_week,omitempty" yaml:"per_week,omitempty"`
+}

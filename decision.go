@@ -1,0 +1,68 @@
+package allot
+
+import "time"
+
+// DecisionKind says what a decision did to an item.
+type DecisionKind string
+
+// Decision kinds.
+const (
+	DecisionAssigned   DecisionKind = "assigned"   // given to an agent
+	DecisionQueued     DecisionKind = "queued"     // waits: no eligible agent with room
+	DecisionReassigned DecisionKind = "reassigned" // taken from one agent, given to another
+	DecisionRejected   DecisionKind = "rejected"   // unroutable: no rule and no default queue
+)
+
+// Decision is one routing outcome with its explanation. Decisions are values:
+// the engine never changes one after returning it.
+type Decision struct {
+	Seq   uint64       `json:"seq"` // engine-wide sequence, strictly increasing
+	At    time.Time    `json:"at"`
+	Kind  DecisionKind `json:"kind"`
+	Item  string       `json:"item"`
+	Agent string       `json:"agent,omitempty"`
+	// From is the previous owner of a re-assigned item.
+	From  string `json:"from,omitempty"`
+	Queue string `json:"queue,omitempty"`
+	// Cause is the event that led to the decision: arrival, agent_available,
+	// next, released, rerouted, closed, ...
+	Cause       string       `json:"cause"`
+	Explanation *Explanation `json:"explanation,omitempty"`
+}
+
+// Explanation records why a decision came out as it did.
+type Explanation struct {
+	Rule         string   `json:"rule,omitempty"`          // routing rule that matched ("" = default queue)
+	ScoringRules []string `json:"scoring_rules,omitempty"` // every scoring rule that added points
+	Score        int      `json:"score"`
+	Tier         string   `json:"tier,omitempty"`
+	Queue        string   `json:"queue,omitempty"`
+	Policy       Policy   `json:"policy,omitempty"`
+	Sticky       bool     `json:"sticky,omitempty"` // the owner of related work was chosen
+	// Candidates lists every member of the queue considered, in queue order:
+	// the filter that excluded it, or its scores.
+	Candidates []Candidate `json:"candidates,omitempty"`
+	// Filtered counts excluded candidates per filter.
+	Filtered map[string]int `json:"filtered,omitempty"`
+	// Reason summarises the outcome in a sentence.
+	Reason string `json:"reason,omitempty"`
+}
+
+// Candidate is one agent considered for an item.
+type Candidate struct {
+	Agent string `json:"agent"`
+	// Filter names the filter that excluded the agent ("" when eligible) and
+	// Reason why.
+	Filter string `json:"filter,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// Scores are the policy's order keys, highest first wins (eligible agents only).
+	Scores []Score `json:"scores,omitempty"`
+	Chosen bool    `json:"chosen,omitempty"`
+}
+
+// Score is one scorer's value for a candidate. Higher is better; the policy
+// compares candidates on its scorers in order.
+type Score struct {
+	Scorer string `json:"scorer"`
+	Value  int64  `json:"value"`
+}

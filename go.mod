@@ -1,0 +1,3 @@
+module github.com/allot/allot
+
+go 1.26.8

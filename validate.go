@@ -1,0 +1,398 @@
+package allot
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Limits on config values. They keep arithmetic exact (see docs/architecture.md:
+// fairness order keys) and catch typos.
+const (
+	MaxWeight   = 1000
+	MaxSkill    = 5
+	MaxCapacity = 1_000_000
+	MaxUnits    = 1000
+)
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$`)
+
+// WithDefaults returns a copy of c with defaults filled in. It never fails and
+// never changes c; call Validate on the result.
+func (c Config) WithDefaults() Config {
+	if len(c.Presence) == 0 {
+		c.Presence = slices.Clone(DefaultPresence)
+	}
+	c.Regions = slices.Clone(c.Regions)
+	for i := range c.Regions {
+		r := &c.Regions[i]
+		if r.TimeZone == "" {
+			r.TimeZone = "UTC"
+		}
+		if len(r.Tiers) == 0 {
+			r.Tiers = []Tier{{Name: "default", MinScore: 0}}
+		}
+		r.Queues = slices.Clone(r.Queues)
+		for j := range r.Queues {
+			q := &r.Queues[j]
+			if q.Policy == "" {
+				q.Policy = RoundRobin
+			}
+			if q.Order == "" {
+				q.Order = "priority"
+			}
+		}
+		r.Agents = slices.Clone(r.Agents)
+		for j := range r.Agents {
+			a := &r.Agents[j]
+			if a.Weight == 0 {
+				a.Weight = 1
+			}
+			if a.Presence == "" {
+				a.Presence = "offline"
+			}
+		}
+		r.Rules = slices.Clone(r.Rules)
+		for j := range r.Rules {
+			ru := &r.Rules[j]
+			if len(ru.Skills) > 0 {
+				ru.Skills = slices.Clone(ru.Skills)
+				for k := range ru.Skills {
+					if ru.Skills[k].MinLevel == 0 {
+						ru.Skills[k].MinLevel = 1
+					}
+				}
+			}
+			if len(ru.Match) > 0 {
+				ru.Match = slices.Clone(ru.Match)
+				for k := range ru.Match {
+					if ru.Match[k].Op == "" {
+						ru.Match[k].Op = MatchIn
+					}
+				}
+			}
+		}
+	}
+	return c
+}
+
+// Validate checks everything that can be checked without compiling rule
+// conditions (package rules does that) and returns every problem with its field
+// path. Call it on c.WithDefaults().
+func (c *Config) Validate() Problems {
+	var ps Problems
+	presence := map[string]bool{}
+	routable := 0
+	for i, p := range c.Presence {
+		path := fmt.Sprintf("presence[%d]", i)
+		checkID(&ps, path+".name", p.Name)
+		if presence[p.Name] {
+			ps.Add(path+".name", fmt.Sprintf("duplicate presence status %q", p.Name))
+		}
+		presence[p.Name] = true
+		if p.Routable {
+			routable++
+		}
+	}
+	if len(c.Presence) > 0 && routable == 0 {
+		ps.Add("presence", "no status is routable: no agent could ever receive work")
+	}
+	regions := map[string]bool{}
+	agentRegion := map[string]string{}
+	for i := range c.Regions {
+		path := fmt.Sprintf("regions[%d]", i)
+		r := &c.Regions[i]
+		checkID(&ps, path+".id", r.ID)
+		if regions[r.ID] {
+			ps.Add(path+".id", fmt.Sprintf("duplicate region id %q", r.ID))
+		}
+		regions[r.ID] = true
+		ps.AddAll(path, r.validate(presence))
+		for j, a := range r.Agents {
+			if other, ok := agentRegion[a.ID]; ok && other != r.ID && a.ID != "" {
+				ps.Add(fmt.Sprintf("%s.agents[%d].id", path, j), fmt.Sprintf("agent %q is already defined in region %q; agent ids are global", a.ID, other))
+			}
+			agentRegion[a.ID] = r.ID
+		}
+	}
+	return ps
+}
+
+// validate checks one region; paths are relative to the region.
+func (r *Region) validate(presence map[string]bool) Problems {
+	var ps Problems
+	if r.TimeZone != "" {
+		if _, err := time.LoadLocation(r.TimeZone); err != nil {
+			ps.Add("time_zone", fmt.Sprintf("unknown time zone %q; want an IANA name such as Europe/Paris", r.TimeZone))
+		}
+	}
+	types := map[string]bool{}
+	for i, t := range r.ItemTypes {
+		p := fmt.Sprintf("item_types[%d]", i)
+		checkID(&ps, p+".name", t.Name)
+		if types[t.Name] {
+			ps.Add(p+".name", fmt.Sprintf("duplicate item type %q", t.Name))
+		}
+		types[t.Name] = true
+		if t.Units < 1 || t.Units > MaxUnits {
+			ps.Add(p+".units", fmt.Sprintf("must be between 1 and %d, got %d", MaxUnits, t.Units))
+		}
+	}
+	tiers := map[string]bool{}
+	thresholds := map[int]bool{}
+	for i, t := range r.Tiers {
+		p := fmt.Sprintf("tiers[%d]", i)
+		checkID(&ps, p+".name", t.Name)
+		if tiers[t.Name] {
+			ps.Add(p+".name", fmt.Sprintf("duplicate tier %q", t.Name))
+		}
+		tiers[t.Name] = true
+		if thresholds[t.MinScore] {
+			ps.Add(p+".min_score", fmt.Sprintf("another tier already starts at %d", t.MinScore))
+		}
+		thresholds[t.MinScore] = true
+	}
+
+	agents := make(map[string]int, len(r.Agents))
+	for i := range r.Agents {
+		a := &r.Agents[i]
+		p := fmt.Sprintf("agents[%d]", i)
+		checkID(&ps, p+".id", a.ID)
+		if _, dup := agents[a.ID]; dup {
+			ps.Add(p+".id", fmt.Sprintf("duplicate agent id %q", a.ID))
+		}
+		agents[a.ID] = i
+		ps.AddAll(p, a.validate(presence))
+	}
+
+	queues := make(map[string]bool, len(r.Queues))
+	for _, q := range r.Queues {
+		queues[q.ID] = true
+	}
+	seenQ := make(map[string]bool, len(r.Queues))
+	for i := range r.Queues {
+		q := &r.Queues[i]
+		p := fmt.Sprintf("queues[%d]", i)
+		checkID(&ps, p+".id", q.ID)
+		if seenQ[q.ID] {
+			ps.Add(p+".id", fmt.Sprintf("duplicate queue id %q", q.ID))
+		}
+		seenQ[q.ID] = true
+		if !slices.Contains(Policies, q.Policy) {
+			ps.Add(p+".policy", fmt.Sprintf("unknown policy %q; want one of %s", q.Policy, policyList()))
+		}
+		if q.Order != "priority" && q.Order != "fifo" {
+			ps.Add(p+".order", fmt.Sprintf("unknown order %q; want priority or fifo", q.Order))
+		}
+		members := map[string]bool{}
+		for j, m := range q.Members {
+			mp := fmt.Sprintf("%s.members[%d]", p, j)
+			if _, ok := agents[m]; !ok {
+				ps.Add(mp, fmt.Sprintf("unknown agent %q", m))
+			}
+			if members[m] {
+				ps.Add(mp, fmt.Sprintf("agent %q is listed twice", m))
+			}
+			members[m] = true
+		}
+		if q.SLAMinutes < 0 {
+			ps.Add(p+".sla_minutes", fmt.Sprintf("must not be negative, got %d", q.SLAMinutes))
+		}
+		if q.Overflow != "" {
+			if !queues[q.Overflow] {
+				ps.Add(p+".overflow", fmt.Sprintf("unknown queue %q", q.Overflow))
+			} else if q.Overflow == q.ID {
+				ps.Add(p+".overflow", "a queue cannot overflow into itself")
+			}
+			if q.OverflowAfterMinutes <= 0 {
+				ps.Add(p+".overflow_after_minutes", "must be positive when overflow is set")
+			}
+		} else if q.OverflowAfterMinutes != 0 {
+			ps.Add(p+".overflow_after_minutes", "set only together with overflow")
+		}
+		if q.StickyKey != "" && !validAttrName(q.StickyKey) {
+			ps.Add(p+".sticky_key", fmt.Sprintf("bad attribute name %q", q.StickyKey))
+		}
+	}
+	if r.DefaultQueue != "" && !queues[r.DefaultQueue] {
+		ps.Add("default_queue", fmt.Sprintf("unknown queue %q", r.DefaultQueue))
+	}
+
+	names := make(map[string]bool, len(r.Rules))
+	for i := range r.Rules {
+		ru := &r.Rules[i]
+		p := fmt.Sprintf("rules[%d]", i)
+		checkID(&ps, p+".name", ru.Name)
+		if names[ru.Name] {
+			ps.Add(p+".name", fmt.Sprintf("duplicate rule name %q", ru.Name))
+		}
+		names[ru.Name] = true
+		if ru.Queue == "" {
+			ps.Add(p+".queue", "required: the queue this rule routes to")
+		} else if !queues[ru.Queue] {
+			ps.Add(p+".queue", fmt.Sprintf("unknown queue %q", ru.Queue))
+		}
+		for j, s := range ru.Skills {
+			sp := fmt.Sprintf("%s.skills[%d]", p, j)
+			if s.Skill == "" {
+				ps.Add(sp+".skill", "required")
+			}
+			if s.MinLevel < 1 || s.MinLevel > MaxSkill {
+				ps.Add(sp+".min_level", fmt.Sprintf("must be between 1 and %d, got %d", MaxSkill, s.MinLevel))
+			}
+		}
+		for j, m := range ru.Match {
+			mp := fmt.Sprintf("%s.match[%d]", p, j)
+			if !validAttrName(m.Item) {
+				ps.Add(mp+".item", fmt.Sprintf("bad item attribute name %q", m.Item))
+			}
+			if !validAttrName(m.Agent) {
+				ps.Add(mp+".agent", fmt.Sprintf("bad agent attribute name %q", m.Agent))
+			}
+			if m.Op != MatchIn && m.Op != MatchTerritory {
+				ps.Add(mp+".op", fmt.Sprintf("unknown match op %q; want in or territory", m.Op))
+			}
+		}
+		if ru.SLAMinutes < 0 {
+			ps.Add(p+".sla_minutes", fmt.Sprintf("must not be negative, got %d", ru.SLAMinutes))
+		}
+	}
+	snames := make(map[string]bool, len(r.ScoringRules))
+	for i, s := range r.ScoringRules {
+		p := fmt.Sprintf("scoring_rules[%d]", i)
+		checkID(&ps, p+".name", s.Name)
+		if snames[s.Name] {
+			ps.Add(p+".name", fmt.Sprintf("duplicate scoring rule name %q", s.Name))
+		}
+		snames[s.Name] = true
+		if strings.TrimSpace(s.When) == "" {
+			ps.Add(p+".when", "required: a CEL condition")
+		}
+	}
+	return ps
+}
+
+func (a *Agent) validate(presence map[string]bool) Problems {
+	var ps Problems
+	for _, s := range sortedKeys(a.Skills) {
+		if lv := a.Skills[s]; lv < 1 || lv > MaxSkill {
+			ps.Add("skills."+s, fmt.Sprintf("level must be between 1 and %d, got %d", MaxSkill, lv))
+		}
+	}
+	for _, k := range sortedKeys(a.Attributes) {
+		if !validAttrName(k) {
+			ps.Add("attributes", fmt.Sprintf("bad attribute name %q", k))
+		}
+	}
+	if a.Capacity.Total < 0 || a.Capacity.Total > MaxCapacity {
+		ps.Add("capacity.total", fmt.Sprintf("must be between 0 and %d, got %d", MaxCapacity, a.Capacity.Total))
+	}
+	for _, t := range sortedKeys(a.Capacity.PerType) {
+		if v := a.Capacity.PerType[t]; v < 0 || v > MaxCapacity {
+			ps.Add("capacity.per_type."+t, fmt.Sprintf("must be between 0 and %d, got %d", MaxCapacity, v))
+		}
+	}
+	if a.Weight < 1 || a.Weight > MaxWeight {
+		ps.Add("weight", fmt.Sprintf("must be between 1 and %d, got %d", MaxWeight, a.Weight))
+	}
+	for i, c := range a.Caps {
+		p := fmt.Sprintf("caps[%d]", i)
+		if c.PerDay < 0 {
+			ps.Add(p+".per_day", fmt.Sprintf("must not be negative, got %d", c.PerDay))
+		}
+		if c.PerWeek < 0 {
+			ps.Add(p+".per_week", fmt.Sprintf("must not be negative, got %d", c.PerWeek))
+		}
+		if c.PerDay == 0 && c.PerWeek == 0 {
+			ps.Add(p, "a cap needs per_day or per_week")
+		}
+	}
+	if !presence[a.Presence] {
+		ps.Add("presence", fmt.Sprintf("unknown presence status %q; want one of %s", a.Presence, strings.Join(sortedKeys(presence), ", ")))
+	}
+	if a.Schedule != nil {
+		_, sp := CompileSchedule(a.Schedule)
+		ps.AddAll("schedule", sp)
+	}
+	for i, ab := range a.Absences {
+		p := fmt.Sprintf("absences[%d]", i)
+		if ab.Start.IsZero() {
+			ps.Add(p+".start", "required")
+		}
+		if ab.End.IsZero() {
+			ps.Add(p+".end", "required")
+		}
+		if !ab.Start.IsZero() && !ab.End.IsZero() && !ab.End.After(ab.Start) {
+			ps.Add(p+".end", "must be after start")
+		}
+		for j := 0; j < i; j++ {
+			o := a.Absences[j]
+			if ab.Start.Before(o.End) && o.Start.Before(ab.End) {
+				ps.Add(p, fmt.Sprintf("overlaps absences[%d]", j))
+			}
+		}
+	}
+	return ps
+}
+
+func checkID(ps *Problems, path, id string) {
+	if id == "" {
+		ps.Add(path, "required")
+	} else if !idPattern.MatchString(id) {
+		ps.Add(path, fmt.Sprintf("bad id %q: use letters, digits and _ . : @ - (at most 128, starting with a letter or digit)", id))
+	}
+}
+
+var attrPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
+
+func validAttrName(s string) bool { return attrPattern.MatchString(s) }
+
+// ValidateAttributes checks an item's attributes: names are identifiers the rule
+// language can reach (letters, digits, _), not reserved, and values are strings,
+// numbers, booleans or lists of strings. Paths are "attributes.<name>".
+func ValidateAttributes(attrs map[string]any) Problems {
+	var ps Problems
+	for _, k := range sortedKeys(attrs) {
+		p := "attributes." + k
+		if !validAttrName(k) {
+			ps.Add("attributes", fmt.Sprintf("bad attribute name %q: use letters, digits and _, starting with a letter or _", k))
+			continue
+		}
+		if slices.Contains(ReservedAttributes, k) {
+			ps.Add(p, fmt.Sprintf("%q is reserved (it is the item's own field)", k))
+			continue
+		}
+		switch v := attrs[k].(type) {
+		case string, bool, float64, int64, int:
+		case []string:
+		case []any:
+			for i, e := range v {
+				if _, ok := e.(string); !ok {
+					ps.Add(fmt.Sprintf("%s[%d]", p, i), "list elements must be strings")
+				}
+			}
+		default:
+			ps.Add(p, fmt.Sprintf("unsupported value of type %T: want a string, number, boolean or list of strings", v))
+		}
+	}
+	return ps
+}
+
+func policyList() string {
+	s := make([]string, len(Policies))
+	for i, p := range Policies {
+		s[i] = string(p)
+	}
+	return strings.Join(s, ", ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
