@@ -1,0 +1,217 @@
+package routing
+
+import (
+	"slices"
+	"time"
+
+	"github.com/allot/allot"
+)
+
+// Plugin is the base of every extension point.
+type Plugin interface {
+	// Name is the stable identifier shown in explanations and metrics.
+	Name() string
+}
+
+// Filter decides whether a member may receive the cycle's item.
+type Filter interface {
+	Plugin
+	// Filter returns the zero Status when m is eligible. A rejection is an
+	// expected outcome, not an error.
+	Filter(c *Cycle, m *Member) Status
+}
+
+// Scorer gives eligible members an order key: higher is better. A policy
+// compares members on its scorers in order (lexicographically).
+type Scorer interface {
+	Plugin
+	Score(c *Cycle, m *Member) int64
+}
+
+// PreScorer is implemented by scorers that need aggregates over all eligible
+// members (e.g. their total weight) before scoring any of them.
+type PreScorer interface {
+	PreScore(c *Cycle, eligible []*Member)
+}
+
+// Status is a filter's verdict. The zero value means eligible.
+type Status struct {
+	// Reason says why the member was excluded; "" means eligible. Reasons are
+	// constant strings so that rejecting allocates nothing.
+	Reason string
+}
+
+// OK reports whether the status admits the member.
+func (s Status) OK() bool { return s.Reason == "" }
+
+// Reject returns a rejecting status.
+func Reject(reason string) Status { return Status{Reason: reason} }
+
+// AgentState is an agent's runtime state, shared by all its queue memberships.
+// The engine keeps it current; plugins only read it.
+type AgentState struct {
+	Agent *allot.Agent
+	Index int // position in the region's agent list
+
+	Presence string
+	Routable bool // Presence is a routable status
+	OnShift  bool // inside working hours (true when the agent has no schedule)
+	Absent   bool // inside a scheduled absence
+
+	Load     int            // capacity units of open owned items, all types
+	TypeLoad map[string]int // capacity units per item type
+	Open     int            // number of open owned items
+
+	// Loc is the agent's time zone (schedule's, else the region's), used for
+	// caps' days and weeks.
+	Loc  *time.Location
+	Caps []CapCount // aligned with Agent.Caps
+}
+
+// CapCount counts assignments in the current day and week (keys are civil
+// day numbers in the agent's zone; a stale key means a count of zero).
+type CapCount struct {
+	Day, Week   int64
+	DayN, WeekN int
+}
+
+// Member is an agent's membership in one queue, with the queue-local fairness
+// state. The engine updates the counters after every assignment from the queue.
+type Member struct {
+	*AgentState
+	Pos     int    // position in the queue's member list: the final tie-break
+	LastSeq uint64 // sequence of the last assignment from this queue (0 = never)
+	Count   int64  // assignments from this queue
+	// VC is the virtual assignment count the weighted policies compare;
+	// TierVC the same per tier. They equal Count and the per-tier counts
+	// unless adjusted (see docs/architecture.md, fairness).
+	VC     int64
+	TierVC []int64
+}
+
+// Cycle is the per-item input of one pipeline run: computed once per item,
+// read once per member.
+type Cycle struct {
+	Item      *allot.Item
+	Units     int // capacity units the item takes
+	TierIndex int // index into the region's tiers
+	Skills    []allot.SkillReq
+	Match     []allot.AttrMatch
+	Excluded  []string    // agents who must not get the item back
+	Sticky    *AgentState // owner of related work, or nil
+	Pull      bool        // an agent asked for next: manual agents are eligible
+	Now       time.Time
+
+	// Aggregates over the eligible members, set by PreScorers.
+	SumWeight, SumVC, SumTierVC int64
+
+	eligible []*Member
+	vals     []int64
+}
+
+// Profile is a queue's pipeline: filters, then scorers in order.
+type Profile struct {
+	Policy  allot.Policy
+	Filters []Filter
+	Scorers []Scorer
+}
+
+// Eligible runs the filters for one member and returns the first rejection.
+func (p *Profile) Eligible(c *Cycle, m *Member) (Status, string) {
+	for _, f := range p.Filters {
+		if s := f.Filter(c, m); !s.OK() {
+			return s, f.Name()
+		}
+	}
+	return Status{}, ""
+}
+
+// Run filters and scores members for the cycle's item and returns the chosen
+// member, or nil when none is eligible. When exp is non-nil it receives one
+// candidate per member, in member order. Run does not change any state.
+func (p *Profile) Run(c *Cycle, members []*Member, exp *allot.Explanation) *Member {
+	c.eligible = c.eligible[:0]
+	var cands []allot.Candidate
+	if exp != nil {
+		cands = make([]allot.Candidate, len(members))
+	}
+	for i, m := range members {
+		s, name := p.Eligible(c, m)
+		if exp != nil {
+			cands[i].Agent = m.Agent.ID
+			cands[i].Filter, cands[i].Reason = name, s.Reason
+		}
+		if s.OK() {
+			c.eligible = append(c.eligible, m)
+		}
+	}
+	var best *Member
+	if len(c.eligible) > 0 {
+		best = p.pick(c, c.eligible, cands)
+	}
+	if exp != nil {
+		exp.Policy = p.Policy
+		exp.Candidates = cands
+	}
+	return best
+}
+
+// pick scores the eligible members and returns the best. cands, when non-nil,
+// is indexed by member position in the queue.
+func (p *Profile) pick(c *Cycle, eligible []*Member, cands []allot.Candidate) *Member {
+	for _, s := range p.Scorers {
+		if ps, ok := s.(PreScorer); ok {
+			ps.PreScore(c, eligible)
+		}
+	}
+	n := len(p.Scorers)
+	c.vals = slices.Grow(c.vals[:0], n*len(eligible))[:n*len(eligible)]
+	best := -1
+	for i, m := range eligible {
+		row := c.vals[i*n : i*n+n]
+		for j, s := range p.Scorers {
+			row[j] = s.Score(c, m)
+		}
+		if best < 0 || better(row, c.vals[best*n:best*n+n]) {
+			best = i
+		}
+	}
+	if cands != nil && n > 0 {
+		flat := make([]allot.Score, n*len(eligible))
+		for i, m := range eligible {
+			sc := flat[i*n : i*n+n : i*n+n]
+			for j, s := range p.Scorers {
+				sc[j] = allot.Score{Scorer: s.Name(), Value: c.vals[i*n+j]}
+			}
+			cands[m.Pos].Scores = sc
+		}
+	}
+	if cands != nil {
+		cands[eligible[best].Pos].Chosen = true
+	}
+	return eligible[best]
+}
+
+// better reports whether a beats b lexicographically; equal rows keep the
+// earlier member (queue order), which makes ties deterministic.
+func better(a, b []int64) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i] > b[i]
+		}
+	}
+	return false
+}
+
+// CivilDay returns the day number (days since 1970-01-01) of t's date in loc and
+// the day number of the Monday that starts its week. Caps count per these keys.
+func CivilDay(t time.Time, loc *time.Location) (day, week int64) {
+	y, m, d := t.In(loc).Date()
+	day = time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+	// 1970-01-01 was a Thursday: (day+3) mod 7 is 0 on Mondays.
+	week = day - (day+3)%7
+	if (day+3)%7 < 0 {
+		week -= 7
+	}
+	return day, week
+}
