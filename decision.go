@@ -10,7 +10,7 @@ const (
 	DecisionAssigned   DecisionKind = "assigned"   // given to an agent
 	DecisionQueued     DecisionKind = "queued"     // waits: no eligible agent with room
 	DecisionReassigned DecisionKind = "reassigned" // taken from one agent, given to another
-	DecisionRejected   DecisionKind = "rejected"   // unroutable: no rule and no default queue
+	DecisionUnroutable DecisionKind = "unroutable" // no rule matched and there is no default queue; the item is kept
 )
 
 // Decision is one routing outcome with its explanation. Decisions are values:
@@ -42,8 +42,6 @@ type Explanation struct {
 	// Candidates lists every member of the queue considered, in queue order:
 	// the filter that excluded it, or its scores.
 	Candidates []Candidate `json:"candidates,omitempty"`
-	// Filtered counts excluded candidates per filter.
-	Filtered map[string]int `json:"filtered,omitempty"`
 	// Reason summarises the outcome in a sentence.
 	Reason string `json:"reason,omitempty"`
 }
@@ -65,4 +63,25 @@ type Candidate struct {
 type Score struct {
 	Scorer string `json:"scorer"`
 	Value  int64  `json:"value"`
+}
+
+// Filtered counts the excluded candidates per filter.
+func (e *Explanation) Filtered() map[string]int {
+	m := map[string]int{}
+	for _, c := range e.Candidates {
+		if c.Filter != "" {
+			m[c.Filter]++
+		}
+	}
+	return m
+}
+
+// Chosen returns the chosen candidate, or nil.
+func (e *Explanation) Chosen() *Candidate {
+	for i := range e.Candidates {
+		if e.Candidates[i].Chosen {
+			return &e.Candidates[i]
+		}
+	}
+	return nil
 }

@@ -36,6 +36,9 @@ type CompiledSchedule struct {
 	// week[d] lists minute intervals [from, to) of weekday d (0 = Sunday);
 	// shifts past midnight are split across days.
 	week [7][]minuteSpan
+	// bounds[d] holds the from and to minutes of week[d], sorted, so that
+	// NextChange does not allocate.
+	bounds [7][]int
 }
 
 type minuteSpan struct{ from, to int }
@@ -66,11 +69,11 @@ func CompileSchedule(s *Schedule) (*CompiledSchedule, Problems) {
 		if err != nil {
 			ps.Add(p+".days", err.Error())
 		}
-		from, err1 := parseClock(sh.Start)
+		from, err1 := parseClock(sh.Start, false)
 		if err1 != nil {
 			ps.Add(p+".start", err1.Error())
 		}
-		to, err2 := parseClock(sh.End)
+		to, err2 := parseClock(sh.End, true)
 		if err2 != nil {
 			ps.Add(p+".end", err2.Error())
 		}
@@ -93,6 +96,12 @@ func CompileSchedule(s *Schedule) (*CompiledSchedule, Problems) {
 	if len(ps) > 0 {
 		return nil, ps
 	}
+	for d, spans := range cs.week {
+		for _, sp := range spans {
+			cs.bounds[d] = append(cs.bounds[d], sp.from, sp.to)
+		}
+		sortInts(cs.bounds[d])
+	}
 	return cs, nil
 }
 
@@ -111,39 +120,60 @@ func (cs *CompiledSchedule) Contains(t time.Time) bool {
 	return false
 }
 
-// NextChange returns the first minute boundary after t at which Contains may
-// change value, or the zero time when it never does (always or never working).
-// It looks at most eight days ahead. Boundaries are computed in local time, so
-// DST transitions are honoured: a shift starting at 09:00 starts at 09:00 local
-// on both sides of a change.
+// NextChange returns the first instant after t at which Contains changes value,
+// or the zero time when it never does (always or never working). It looks at
+// most eight days ahead and does not allocate.
+//
+// Shift boundaries are wall-clock times, so DST transitions are honoured: a
+// shift starting at 09:00 starts at 09:00 local on both sides of a change. A
+// transition is itself a possible change: when clocks spring forward into the
+// middle of a shift (02:30–05:00 on a day that skips 02:00–03:00), the shift
+// starts at the transition (03:00 local); when they fall back, a wall-clock
+// time that occurs twice is a boundary both times.
 func (cs *CompiledSchedule) NextChange(t time.Time) time.Time {
-	lt := t.In(cs.loc)
-	y, mo, d := lt.Date()
 	cur := cs.Contains(t)
-	for day := 0; day <= 8; day++ {
-		date := time.Date(y, mo, d+day, 0, 0, 0, 0, cs.loc)
-		wd := date.Weekday()
-		bounds := make([]int, 0, 2*len(cs.week[wd]))
-		for _, sp := range cs.week[wd] {
-			bounds = append(bounds, sp.from, sp.to)
+	limit := t.Add(8 * 24 * time.Hour)
+	for from := t; ; {
+		// Between from and the zone's next transition the UTC offset is
+		// fixed, so the wall clock is UTC shifted by it.
+		lt := from.In(cs.loc)
+		_, offset := lt.Zone()
+		_, end := lt.ZoneBounds()
+		stop := limit
+		if !end.IsZero() && end.Before(limit) {
+			stop = end
 		}
-		sortInts(bounds)
-		for _, b := range bounds {
-			var at time.Time
-			if b == 24*60 {
-				at = time.Date(y, mo, d+day+1, 0, 0, 0, 0, cs.loc)
-			} else {
-				at = time.Date(y, mo, d+day, b/60, b%60, 0, 0, cs.loc)
+		shift := time.Duration(offset) * time.Second
+		y, mo, d := lt.Date()
+		for day := 0; ; day++ {
+			// The instant at which the wall clock reads midnight of this day
+			// under the current offset.
+			midnight := time.Date(y, mo, d+day, 0, 0, 0, 0, time.UTC)
+			start := midnight.Add(-shift)
+			if !start.Before(stop) {
+				break
 			}
-			if !at.After(t) {
-				continue
-			}
-			if cs.Contains(at) != cur {
-				return at
+			for _, b := range cs.bounds[midnight.Weekday()] {
+				at := start.Add(time.Duration(b) * time.Minute)
+				if !at.After(from) {
+					continue // before t, or already checked as a transition
+				}
+				if !at.Before(stop) {
+					break
+				}
+				if cs.Contains(at) != cur {
+					return at.In(cs.loc)
+				}
 			}
 		}
+		if stop.Equal(limit) {
+			return time.Time{}
+		}
+		if cs.Contains(end) != cur {
+			return end.In(cs.loc)
+		}
+		from = end
 	}
-	return time.Time{}
 }
 
 func sortInts(a []int) {
@@ -185,16 +215,29 @@ func parseDays(s string) ([]time.Weekday, error) {
 	return out, nil
 }
 
-// parseClock parses "HH:MM" (00:00–24:00) into minutes after midnight.
-func parseClock(s string) (int, error) {
+// parseClock parses "HH:MM" into minutes after midnight: 00:00–23:59, and also
+// 24:00 when end is true (a shift may end at midnight but not start there).
+func parseClock(s string, end bool) (int, error) {
 	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
-	if !ok || len(m) != 2 || len(h) == 0 || len(h) > 2 {
+	if !ok || len(m) != 2 || len(h) == 0 || len(h) > 2 || !allDigits(h) || !allDigits(m) {
 		return 0, fmt.Errorf("bad time %q; want HH:MM such as 09:00", s)
 	}
 	hh, err1 := strconv.Atoi(h)
 	mm, err2 := strconv.Atoi(m)
-	if err1 != nil || err2 != nil || hh < 0 || mm < 0 || mm > 59 || hh > 24 || (hh == 24 && mm != 0) {
+	if err1 != nil || err2 != nil || mm > 59 || hh > 24 || (hh == 24 && mm != 0) {
 		return 0, fmt.Errorf("bad time %q; want HH:MM between 00:00 and 24:00", s)
 	}
+	if hh == 24 && !end {
+		return 0, fmt.Errorf("bad time %q: a shift cannot start at 24:00; start at 00:00 the next day", s)
+	}
 	return hh*60 + mm, nil
+}
+
+func allDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
