@@ -345,14 +345,41 @@ func checkID(ps *Problems, path, id string) {
 	}
 }
 
-var attrPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
-
-func validAttrName(s string) bool { return attrPattern.MatchString(s) }
+// validAttrName reports whether s is an attribute name the rule language can
+// reach as item.<name>: [A-Za-z_][A-Za-z0-9_]{0,63}. (A loop, not a regexp:
+// it runs for every attribute of every item.)
+func validAttrName(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '_', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		case c >= '0' && c <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // ValidateAttributes checks an item's attributes: names are identifiers the rule
 // language can reach (letters, digits, _), not reserved, and values are strings,
 // numbers, booleans or lists of strings. Paths are "attributes.<name>".
 func ValidateAttributes(attrs map[string]any) Problems {
+	// Fast path, without allocating: most items are valid. Problems, when
+	// there are any, are reported in key order by the slow path.
+	valid := true
+	for k, v := range attrs {
+		if !validAttrValue(v) || !validAttrName(k) || slices.Contains(ReservedAttributes, k) {
+			valid = false
+			break
+		}
+	}
+	if valid {
+		return nil
+	}
 	var ps Problems
 	for _, k := range sortedKeys(attrs) {
 		p := "attributes." + k
@@ -378,6 +405,21 @@ func ValidateAttributes(attrs map[string]any) Problems {
 		}
 	}
 	return ps
+}
+
+func validAttrValue(v any) bool {
+	switch v := v.(type) {
+	case string, bool, float64, int64, int, []string:
+		return true
+	case []any:
+		for _, e := range v {
+			if _, ok := e.(string); !ok {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 func policyList() string {

@@ -105,8 +105,12 @@ type Cycle struct {
 	// Aggregates over the eligible members, set by PreScorers.
 	SumWeight, SumVC, SumTierVC int64
 
-	eligible []*Member
-	vals     []int64
+	eligible   []*Member
+	eligibleAt []int // index of each eligible member in Run's members slice
+	vals       []int64
+	index      *QueueIndex
+	skillCols  [][]uint8
+	matchPreps []matchPrep
 }
 
 // Profile is a queue's pipeline: filters, then scorers in order.
@@ -131,6 +135,7 @@ func (p *Profile) Eligible(c *Cycle, m *Member) (Status, string) {
 // candidate per member, in member order. Run does not change any state.
 func (p *Profile) Run(c *Cycle, members []*Member, exp *allot.Explanation) *Member {
 	c.eligible = c.eligible[:0]
+	c.eligibleAt = c.eligibleAt[:0]
 	var cands []allot.Candidate
 	if exp != nil {
 		cands = make([]allot.Candidate, len(members))
@@ -143,11 +148,12 @@ func (p *Profile) Run(c *Cycle, members []*Member, exp *allot.Explanation) *Memb
 		}
 		if s.OK() {
 			c.eligible = append(c.eligible, m)
+			c.eligibleAt = append(c.eligibleAt, i)
 		}
 	}
 	var best *Member
 	if len(c.eligible) > 0 {
-		best = p.pick(c, c.eligible, cands)
+		best = p.pick(c, cands)
 	}
 	if exp != nil {
 		exp.Policy = p.Policy
@@ -157,8 +163,9 @@ func (p *Profile) Run(c *Cycle, members []*Member, exp *allot.Explanation) *Memb
 }
 
 // pick scores the eligible members and returns the best. cands, when non-nil,
-// is indexed by member position in the queue.
-func (p *Profile) pick(c *Cycle, eligible []*Member, cands []allot.Candidate) *Member {
+// is indexed like the members slice given to Run (c.eligibleAt maps back).
+func (p *Profile) pick(c *Cycle, cands []allot.Candidate) *Member {
+	eligible := c.eligible
 	for _, s := range p.Scorers {
 		if ps, ok := s.(PreScorer); ok {
 			ps.PreScore(c, eligible)
@@ -176,18 +183,18 @@ func (p *Profile) pick(c *Cycle, eligible []*Member, cands []allot.Candidate) *M
 			best = i
 		}
 	}
-	if cands != nil && n > 0 {
-		flat := make([]allot.Score, n*len(eligible))
-		for i, m := range eligible {
-			sc := flat[i*n : i*n+n : i*n+n]
-			for j, s := range p.Scorers {
-				sc[j] = allot.Score{Scorer: s.Name(), Value: c.vals[i*n+j]}
-			}
-			cands[m.Pos].Scores = sc
-		}
-	}
 	if cands != nil {
-		cands[eligible[best].Pos].Chosen = true
+		if n > 0 {
+			flat := make([]allot.Score, n*len(eligible))
+			for i := range eligible {
+				sc := flat[i*n : i*n+n : i*n+n]
+				for j, s := range p.Scorers {
+					sc[j] = allot.Score{Scorer: s.Name(), Value: c.vals[i*n+j]}
+				}
+				cands[c.eligibleAt[i]].Scores = sc
+			}
+		}
+		cands[c.eligibleAt[best]].Chosen = true
 	}
 	return eligible[best]
 }

@@ -81,8 +81,8 @@ func (Skills) Name() string { return "skills" }
 
 // Filter implements routing.Filter.
 func (Skills) Filter(c *routing.Cycle, m *routing.Member) routing.Status {
-	for _, req := range c.Skills {
-		if m.Agent.Skills[req.Skill] < req.MinLevel {
+	for j, req := range c.Skills {
+		if c.SkillLevel(j, m) < req.MinLevel {
 			return routing.Reject(ReasonSkill)
 		}
 	}
@@ -98,6 +98,12 @@ func (Attributes) Name() string { return "attributes" }
 // Filter implements routing.Filter.
 func (Attributes) Filter(c *routing.Cycle, m *routing.Member) routing.Status {
 	for i := range c.Match {
+		if ok, decided := c.MatchPrepared(i, m); decided {
+			if !ok {
+				return routing.Reject(ReasonAttribute)
+			}
+			continue
+		}
 		if !MatchAttr(&c.Match[i], c.Item.Attributes, m.Agent.Attributes) {
 			return routing.Reject(ReasonAttribute)
 		}
@@ -147,29 +153,34 @@ func matchOne(op allot.MatchOp, v string, have []string) bool {
 	return slices.Contains(have, v)
 }
 
-// InTerritory reports whether code belongs to territory t: a prefix ("75")
-// or an inclusive range of equal-length codes ("10000-19999"). Codes are
-// compared case-insensitively with spaces removed, so "SW1A 1AA" matches "sw1".
+// InTerritory reports whether code belongs to territory t: an inclusive range
+// of equal-length codes ("10000-19999": the code's first characters compare
+// within the bounds) or else a prefix ("75", "SW1", "00-950"). Codes and
+// territories are compared case-insensitively with spaces and hyphens removed,
+// so "SW1A 1AA" matches "sw1" and "00-950" matches "00950". An empty territory
+// matches nothing.
 func InTerritory(code, t string) bool {
 	code = normCode(code)
-	if lo, hi, ok := strings.Cut(t, "-"); ok {
+	if lo, hi, ok := strings.Cut(t, "-"); ok && !strings.Contains(hi, "-") {
 		lo, hi = normCode(lo), normCode(hi)
-		if len(lo) != len(hi) || len(code) < len(lo) {
-			return false
+		if lo != "" && len(lo) == len(hi) {
+			if len(code) < len(lo) {
+				return false
+			}
+			c := code[:len(lo)]
+			return c >= lo && c <= hi
 		}
-		// Compare the code's first len(lo) characters: "75011" is in
-		// "75000-75999", and so is "75011-A" style suffixes.
-		c := code[:len(lo)]
-		return c >= lo && c <= hi
 	}
-	return strings.HasPrefix(code, normCode(t))
+	p := normCode(t)
+	return p != "" && strings.HasPrefix(code, p)
 }
 
 func normCode(s string) string {
-	if strings.IndexByte(s, ' ') < 0 && strings.ToLower(s) == s {
+	if strings.IndexAny(s, " -") < 0 && strings.ToLower(s) == s {
 		return s
 	}
-	return strings.ToLower(strings.ReplaceAll(s, " ", ""))
+	s = strings.ReplaceAll(strings.ReplaceAll(s, " ", ""), "-", "")
+	return strings.ToLower(s)
 }
 
 // Capacity admits agents with room for the item's units, in total and for its
@@ -183,6 +194,9 @@ func (Capacity) Name() string { return "capacity" }
 func (Capacity) Filter(c *routing.Cycle, m *routing.Member) routing.Status {
 	if m.Load+c.Units > m.Agent.Capacity.Total {
 		return routing.Reject(ReasonNoCapacity)
+	}
+	if len(m.Agent.Capacity.PerType) == 0 {
+		return routing.Status{}
 	}
 	if lim, ok := m.Agent.Capacity.PerType[c.Item.Type]; ok && m.TypeLoad[c.Item.Type]+c.Units > lim {
 		return routing.Reject(ReasonTypeFull)
@@ -198,7 +212,7 @@ func (Caps) Name() string { return "caps" }
 
 // Filter implements routing.Filter.
 func (Caps) Filter(c *routing.Cycle, m *routing.Member) routing.Status {
-	if len(m.Agent.Caps) == 0 {
+	if len(m.Caps) == 0 {
 		return routing.Status{}
 	}
 	day, week := routing.CivilDay(c.Now, m.Loc)

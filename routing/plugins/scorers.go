@@ -4,9 +4,11 @@ import (
 	"github.com/allot/allot/routing"
 )
 
-// fixed is the fixed-point scale of ratio scores. With capacities and weights
-// bounded (allot.MaxCapacity, allot.MaxWeight) distinct ratios stay distinct.
-const fixed = 1_000_000_000
+// fixed is the fixed-point scale of ratio scores. Two distinct load ratios
+// a/b and c/d with b, d ≤ allot.MaxCapacity (1e6) differ by at least 1e-12, so
+// a scale of 1e12 keeps them distinct; the largest value, 1e6 · 1e12 = 1e18,
+// fits an int64.
+const fixed = 1_000_000_000_000
 
 // Sticky prefers the owner of related work (the queue's sticky key): 1 for
 // that agent, 0 for the rest. It comes first in a sticky queue's profile.
@@ -137,9 +139,10 @@ func (Room) Score(_ *routing.Cycle, m *routing.Member) int64 {
 	return int64(m.Agent.Capacity.Total - m.Load)
 }
 
-// SkillFit scores 0–100: how far above the minimum the member's levels in the
-// required skills are, averaged. With no required skills every member scores
-// the same and later scorers decide.
+// SkillFit scores 0–100: the member's levels in the required skills (capped at
+// 5) averaged and scaled, so an agent at level 5 in every required skill
+// scores 100. With no required skills every member scores 0 and later scorers
+// decide.
 type SkillFit struct{}
 
 // Name implements routing.Plugin.
@@ -151,8 +154,8 @@ func (SkillFit) Score(c *routing.Cycle, m *routing.Member) int64 {
 		return 0
 	}
 	sum := 0
-	for _, req := range c.Skills {
-		lv := min(m.Agent.Skills[req.Skill], 5)
+	for j := range c.Skills {
+		lv := min(c.SkillLevel(j, m), 5)
 		sum += lv
 	}
 	return int64(sum * 100 / (5 * len(c.Skills)))
