@@ -1,0 +1,189 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/allot/allot"
+	"github.com/allot/allot/store"
+)
+
+var _ store.Store = (*Store)(nil)
+
+// busyTimeoutMS is how long a connection waits for a lock held by another
+// connection or process before failing with SQLITE_BUSY.
+const busyTimeoutMS = 10000
+
+// Store is the SQLite implementation of store.Store. It is safe for
+// concurrent use.
+type Store struct {
+	path string
+	w    *sql.DB // the one writer connection; transactions begin IMMEDIATE
+	r    *sql.DB // readers: query_only, several connections
+
+	// Statements of the write path, prepared once on the writer connection.
+	stmts writeStmts
+
+	closeOnce sync.Once
+	closeErr  error
+
+	// unsafeSkipDeactivate, set only by tests, makes Commit insert the new
+	// active assignment of a re-owned item without deactivating the old
+	// one: the unique index must then reject the batch.
+	unsafeSkipDeactivate bool
+}
+
+type writeStmts struct {
+	head, insertEntry, insertDecision, upsertItem  *sql.Stmt
+	activeAssignment, deactivate, insertAssignment *sql.Stmt
+	insertIdempotency, upsertToken                 *sql.Stmt
+}
+
+// Open opens (creating it if needed) the database file at path, applies the
+// pending migrations and returns the store. path is a file name; ":memory:"
+// is refused because the readers would not share the writer's database.
+// Close releases it.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, allot.Errorf(allot.EINVALID, "sqlite: %q is not a database file path; give a file name such as ./allot.db", path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	s := &Store{path: abs}
+
+	// The writer: WAL so readers never block it nor it them; synchronous
+	// FULL so a commit is on disk (fsync of the WAL) before Commit returns;
+	// IMMEDIATE transactions take the write lock at BEGIN, so the chain
+	// check and the writes that follow it cannot interleave with another
+	// process's writer.
+	s.w, err = sql.Open("sqlite", dsn(abs, url.Values{
+		"_busy_timeout": {fmt.Sprint(busyTimeoutMS)},
+		"_foreign_keys": {"1"},
+		"_journal_mode": {"WAL"},
+		"_synchronous":  {"FULL"},
+		"_txlock":       {"immediate"},
+		"_dqs":          {"0"},
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+	}
+	s.w.SetMaxOpenConns(1)
+	s.w.SetMaxIdleConns(1)
+	s.w.SetConnMaxLifetime(0)
+	s.w.SetConnMaxIdleTime(0)
+	if err := s.checkWriter(ctx); err != nil {
+		s.w.Close()
+		return nil, err
+	}
+	if err := migrate(ctx, s.w); err != nil {
+		s.w.Close()
+		return nil, err
+	}
+
+	// The readers: query_only, so a bug cannot write through them; each
+	// query sees the last committed state (WAL snapshot), never a writer's
+	// uncommitted rows.
+	s.r, err = sql.Open("sqlite", dsn(abs, url.Values{
+		"_busy_timeout": {fmt.Sprint(busyTimeoutMS)},
+		"_foreign_keys": {"1"},
+		"_query_only":   {"1"},
+		"_dqs":          {"0"},
+	}))
+	if err != nil {
+		s.w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	s.r.SetMaxOpenConns(n)
+	s.r.SetMaxIdleConns(n)
+	if err := s.r.PingContext(ctx); err != nil {
+		s.r.Close()
+		s.w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+	}
+
+	if err := s.prepare(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// dsn builds a file: URI, so that any character of the path (including
+// '?' and '#') is escaped and the driver's parameters are unambiguous.
+func dsn(abs string, params url.Values) string {
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: params.Encode()}
+	return u.String()
+}
+
+// checkWriter makes sure the pragmas took: journal_mode is refused silently
+// by SQLite on some file systems, and the store's guarantees depend on it.
+func (s *Store) checkWriter(ctx context.Context) error {
+	var mode string
+	if err := s.w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", s.path, err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("sqlite: open %s: journal_mode is %q, want wal (is the file on a network file system?)", s.path, mode)
+	}
+	return nil
+}
+
+func (s *Store) prepare(ctx context.Context) error {
+	for _, p := range []struct {
+		dst   **sql.Stmt
+		query string
+	}{
+		{&s.stmts.head, qHead},
+		{&s.stmts.insertEntry, qInsertEntry},
+		{&s.stmts.insertDecision, qInsertDecision},
+		{&s.stmts.upsertItem, qUpsertItem},
+		{&s.stmts.activeAssignment, qActiveAssignment},
+		{&s.stmts.deactivate, qDeactivate},
+		{&s.stmts.insertAssignment, qInsertAssignment},
+		{&s.stmts.insertIdempotency, qInsertIdempotency},
+		{&s.stmts.upsertToken, qUpsertToken},
+	} {
+		st, err := s.w.PrepareContext(ctx, p.query)
+		if err != nil {
+			return fmt.Errorf("sqlite: prepare: %w", err)
+		}
+		*p.dst = st
+	}
+	return nil
+}
+
+// Close closes the statements and both pools. It is idempotent; calls after
+// the first return the first's result. The readers close first so that the
+// writer, the last connection, checkpoints the WAL into the database file.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		for _, st := range []*sql.Stmt{
+			s.stmts.head, s.stmts.insertEntry, s.stmts.insertDecision, s.stmts.upsertItem,
+			s.stmts.activeAssignment, s.stmts.deactivate, s.stmts.insertAssignment,
+			s.stmts.insertIdempotency, s.stmts.upsertToken,
+		} {
+			if st != nil {
+				errs = append(errs, st.Close())
+			}
+		}
+		if s.r != nil {
+			errs = append(errs, s.r.Close())
+		}
+		errs = append(errs, s.w.Close())
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
