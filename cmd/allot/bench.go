@@ -1,0 +1,298 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const benchUsage = `allot bench: a load generator against a running allot server.
+
+Usage:
+  allot bench --url URL --token TOKEN --items N --concurrency C [--bulk K] [--json]
+
+It creates a fresh region (named bench-<random>, or --region) with --agents agents
+of ample capacity, one round-robin queue and one rule, then creates N items over C
+concurrent connections — one item per request, or K per bulk request — and
+reports throughput and latency. A request's latency is create → assigned: the
+server answers after the item is durably committed together with its decision.
+It stops after N items or --duration, whichever comes first.
+
+Output (--json): one object with items, seconds, items_per_sec, requests,
+p50_ms, p90_ms, p99_ms, max_ms, errors, assigned, bulk, concurrency.
+
+Flags:
+`
+
+type benchResult struct {
+	Items       int     `json:"items"`
+	Seconds     float64 `json:"seconds"`
+	ItemsPerSec float64 `json:"items_per_sec"`
+	Requests    int     `json:"requests"`
+	P50ms       float64 `json:"p50_ms"`
+	P90ms       float64 `json:"p90_ms"`
+	P99ms       float64 `json:"p99_ms"`
+	MaxMs       float64 `json:"max_ms"`
+	Errors      int     `json:"errors"`
+	Assigned    int     `json:"assigned"`
+	Bulk        int     `json:"bulk"`
+	Concurrency int     `json:"concurrency"`
+	Region      string  `json:"region"`
+}
+
+func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
+	url := fs.String("url", "http://127.0.0.1:8080", "server base URL")
+	token := fs.String("token", envOr("ALLOT_TOKEN", ""), "admin token (or $ALLOT_TOKEN)")
+	items := fs.Int("items", 10000, "items to create (1–10,000,000)")
+	conc := fs.Int("concurrency", 16, "concurrent connections (1–1,000)")
+	bulk := fs.Int("bulk", 0, "items per bulk request (0: one item per request; 1–1,000)")
+	agents := fs.Int("agents", 50, "agents in the bench region (1–10,000)")
+	region := fs.String("region", "", "region to create (default bench-<random>)")
+	duration := fs.Duration("duration", 2*time.Minute, "stop after this long even if items remain")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	var bad []string
+	if *token == "" {
+		bad = append(bad, "--token: required (an admin token; create one with `allot token create --role admin`)")
+	}
+	if *items < 1 || *items > 10_000_000 {
+		bad = append(bad, fmt.Sprintf("--items: must be between 1 and 10000000, got %d", *items))
+	}
+	if *conc < 1 || *conc > 1000 {
+		bad = append(bad, fmt.Sprintf("--concurrency: must be between 1 and 1000, got %d", *conc))
+	}
+	if *bulk < 0 || *bulk > 1000 {
+		bad = append(bad, fmt.Sprintf("--bulk: must be between 0 and 1000, got %d", *bulk))
+	}
+	if *agents < 1 || *agents > 10000 {
+		bad = append(bad, fmt.Sprintf("--agents: must be between 1 and 10000, got %d", *agents))
+	}
+	if *duration <= 0 {
+		bad = append(bad, "--duration: must be positive")
+	}
+	if !strings.HasPrefix(*url, "http://") && !strings.HasPrefix(*url, "https://") {
+		bad = append(bad, fmt.Sprintf("--url: want http://host:port, got %q", *url))
+	}
+	if len(bad) > 0 {
+		for _, b := range bad {
+			fmt.Fprintln(stderr, "allot bench:", b)
+		}
+		return 2
+	}
+	if *region == "" {
+		*region = fmt.Sprintf("bench-%08x", rand.Uint32())
+	}
+	c := &benchClient{base: strings.TrimRight(*url, "/"), token: *token, http: &http.Client{
+		Timeout:   30 * time.Second,
+		Transport: &http.Transport{MaxIdleConns: *conc * 2, MaxIdleConnsPerHost: *conc * 2, IdleConnTimeout: time.Minute},
+	}}
+	if err := c.setup(ctx, *region, *agents); err != nil {
+		fmt.Fprintln(stderr, "allot bench: setting up the bench region:", err)
+		return 1
+	}
+	res := c.run(ctx, *region, *items, *conc, *bulk, *duration)
+	if *asJSON {
+		json.NewEncoder(stdout).Encode(res)
+	} else {
+		fmt.Fprintf(stdout, "%d items in %.2fs: %.0f items/s (%d requests, concurrency %d, bulk %d)\n",
+			res.Items, res.Seconds, res.ItemsPerSec, res.Requests, res.Concurrency, res.Bulk)
+		fmt.Fprintf(stdout, "create→assigned latency: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n", res.P50ms, res.P90ms, res.P99ms, res.MaxMs)
+		fmt.Fprintf(stdout, "assigned %d, errors %d, region %s\n", res.Assigned, res.Errors, res.Region)
+	}
+	if res.Errors > 0 {
+		return 1
+	}
+	return 0
+}
+
+type benchClient struct {
+	base, token string
+	http        *http.Client
+}
+
+func (c *benchClient) do(ctx context.Context, method, path string, body any, out any) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp.StatusCode, err
+	}
+	if resp.StatusCode >= 300 {
+		return resp.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, strings.TrimSpace(string(data)))
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return resp.StatusCode, fmt.Errorf("%s %s: decoding the answer: %w", method, path, err)
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+// setup creates the bench region: agents with room for every item, one
+// round-robin queue, one rule.
+func (c *benchClient) setup(ctx context.Context, region string, agents int) error {
+	type agent struct {
+		ID       string         `json:"id"`
+		Capacity map[string]int `json:"capacity"`
+		Presence string         `json:"presence"`
+	}
+	var as []agent
+	var members []string
+	for i := range agents {
+		id := fmt.Sprintf("agent%04d", i)
+		as = append(as, agent{ID: id, Capacity: map[string]int{"total": 1_000_000}, Presence: "available"})
+		members = append(members, id)
+	}
+	body := map[string]any{
+		"id":     region,
+		"agents": as,
+		"queues": []any{map[string]any{"id": "main", "members": members, "policy": "round_robin"}},
+		"rules":  []any{map[string]any{"name": "leads", "when": `item.type == "lead"`, "queue": "main"}},
+	}
+	_, err := c.do(ctx, http.MethodPost, "/v1/regions", body, nil)
+	return err
+}
+
+func (c *benchClient) run(ctx context.Context, region string, items, conc, bulk int, limit time.Duration) benchResult {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	per := max(bulk, 1)
+	requests := (items + per - 1) / per
+	var next atomic.Int64
+	var mu sync.Mutex
+	var lat []time.Duration
+	var errs, created, assigned int
+	var firstErr error
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				r := int(next.Add(1)) - 1
+				if r >= requests {
+					return
+				}
+				n := min(per, items-r*per)
+				t0 := time.Now()
+				nAssigned, err := c.create(ctx, region, r*per, n, bulk > 0)
+				d := time.Since(t0)
+				mu.Lock()
+				if err != nil {
+					if ctx.Err() == nil {
+						errs += n
+						if firstErr == nil {
+							firstErr = err
+						}
+					}
+				} else {
+					lat = append(lat, d)
+					created += n
+					assigned += nAssigned
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	secs := time.Since(start).Seconds()
+	if firstErr != nil {
+		fmt.Printf("first error: %v\n", firstErr)
+	}
+	slices.Sort(lat)
+	pct := func(p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		i := int(p * float64(len(lat)-1))
+		return float64(lat[i].Microseconds()) / 1000
+	}
+	return benchResult{Items: created, Seconds: round3(secs), ItemsPerSec: round3(float64(created) / secs), Requests: len(lat),
+		P50ms: pct(0.50), P90ms: pct(0.90), P99ms: pct(0.99), MaxMs: pct(1), Errors: errs, Assigned: assigned,
+		Bulk: bulk, Concurrency: conc, Region: region}
+}
+
+func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
+
+// create posts n items starting at index first and returns how many were
+// assigned.
+func (c *benchClient) create(ctx context.Context, region string, first, n int, bulk bool) (int, error) {
+	mk := func(i int) map[string]any {
+		return map[string]any{"type": "lead", "external_id": fmt.Sprintf("%s-%d", region, i),
+			"attributes": map[string]any{"country": "FR", "budget": float64(i % 5000)}}
+	}
+	if !bulk {
+		var it struct {
+			Owner string `json:"owner"`
+		}
+		if _, err := c.do(ctx, http.MethodPost, "/v1/regions/"+region+"/items", mk(first), &it); err != nil {
+			return 0, err
+		}
+		if it.Owner != "" {
+			return 1, nil
+		}
+		return 0, nil
+	}
+	body := make([]any, n)
+	for i := range n {
+		body[i] = mk(first + i)
+	}
+	var out struct {
+		Results []struct {
+			Status int `json:"status"`
+			Item   *struct {
+				Owner string `json:"owner"`
+			} `json:"item"`
+		} `json:"results"`
+	}
+	if _, err := c.do(ctx, http.MethodPost, "/v1/regions/"+region+"/items/bulk", map[string]any{"items": body}, &out); err != nil {
+		return 0, err
+	}
+	a := 0
+	for _, r := range out.Results {
+		if r.Status >= 300 {
+			return a, fmt.Errorf("bulk item failed with status %d", r.Status)
+		}
+		if r.Item != nil && r.Item.Owner != "" {
+			a++
+		}
+	}
+	return a, nil
+}

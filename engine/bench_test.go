@@ -1,0 +1,68 @@
+package engine
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/allot/allot"
+	"github.com/allot/allot/internal/gen"
+)
+
+// BenchmarkDecision measures one routing decision (classification against
+// 4,000 rules, filtering and scoring the queue's members, assignment with its
+// explanation) on the generated region of 4,000 rules, 500 queues and 10,000
+// agents, in steady state: every iteration one item arrives and is assigned
+// and an item assigned 20,000 iterations earlier closes, so agents keep room.
+// One op = one decision (the close that frees capacity is included).
+func BenchmarkDecision(b *testing.B) {
+	b.Run("explained", func(b *testing.B) { benchDecision(b) })
+	b.Run("summary", func(b *testing.B) { benchDecision(b, WithoutCandidates()) })
+}
+
+func benchDecision(b *testing.B, opts ...Option) {
+	e, items := benchEngine(b, gen.Large, opts...)
+	const open = 20000
+	buf := make([]allot.Decision, 0, 16)
+	assigned := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		it := items[i%len(items)]
+		it.ID = fmt.Sprint(i)
+		ds, err := e.ApplyTo(buf[:0], ItemArrived{Item: it})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(ds) > 0 && ds[0].Kind == allot.DecisionAssigned {
+			assigned++
+		}
+		if i >= open {
+			if _, err := e.ApplyTo(buf[:0], ItemClosed{ID: fmt.Sprint(i - open)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(assigned)/float64(b.N), "assigned/op")
+}
+
+// BenchmarkExplain measures a dry-run decision (no state change).
+func BenchmarkExplain(b *testing.B) {
+	e, items := benchEngine(b, gen.Large)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := e.Explain(items[i%len(items)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchEngine(b *testing.B, o gen.Options, opts ...Option) (*Engine, []allot.Item) {
+	b.Helper()
+	e, err := New(gen.Config(o), "r0", &allot.ManualClock{T: t0}, opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e, gen.Items(50000, 7)
+}

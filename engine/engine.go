@@ -1,0 +1,857 @@
+package engine
+
+import (
+	"container/heap"
+	"fmt"
+	"time"
+
+	"github.com/google/btree"
+
+	"github.com/allot/allot"
+	"github.com/allot/allot/routing"
+	"github.com/allot/allot/routing/plugins"
+	"github.com/allot/allot/rules"
+)
+
+// Engine is one region's state machine. See the package documentation.
+type Engine struct {
+	clock  allot.Clock
+	region *allot.Region
+	rules  *rules.Set
+
+	routable map[string]bool // presence status → routable
+	units    map[string]int  // item type → capacity units
+	tierIdx  map[string]int  // tier name → index in region.Tiers
+
+	agents   []*routing.AgentState
+	agentIdx map[string]int
+	scheds   []*allot.CompiledSchedule // per agent, nil = always on
+	member   [][]*membership           // per agent: its queue memberships
+	timerGen []uint64                  // per agent: generation of its live timer
+
+	queues   []*queue
+	queueIdx map[string]int
+
+	items    map[string]*item
+	seq      uint64 // last decision sequence number
+	arrivals uint64 // arrival counter: the last ordering key
+	now      time.Time
+	timers   timerHeap
+
+	cycle routing.Cycle // scratch, reused by every pipeline run
+	out   []allot.Decision
+
+	// candidates: explanations list every candidate (default). Off, they keep
+	// rule, score, tier, queue, policy and reason only; see WithoutCandidates.
+	candidates bool
+}
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithoutCandidates makes explanations leave out the per-candidate list (the
+// filter that excluded each member, the scores of each eligible one). Routing
+// is unchanged; decisions get cheaper. The simulator uses it; the server does
+// not, so every stored decision explains itself in full.
+func WithoutCandidates() Option { return func(e *Engine) { e.candidates = false } }
+
+type queue struct {
+	cfg     *allot.Queue
+	idx     int
+	profile *routing.Profile
+	index   *routing.QueueIndex
+	members []*routing.Member
+	waiting *btree.BTreeG[*item]
+	sticky  map[string]*routing.AgentState // sticky key value → last owner
+}
+
+type membership struct {
+	q *queue
+	m *routing.Member
+}
+
+// item is an open item's engine state.
+type item struct {
+	it           allot.Item
+	basePriority int
+	arrival      uint64
+	units        int
+	q            *queue              // queue it waits in or was assigned from; nil = unroutable
+	owner        *routing.AgentState // nil unless assigned/working
+	waiting      bool
+	rule         int // index into region.Rules, -1 = default queue / none
+	scoring      []int
+	tierIdx      int
+	excluded     []string
+	slaSet       bool // DueAt was computed by the engine (not given by the item)
+}
+
+// New builds the engine for region regionID of cfg. cfg is defaulted and
+// validated here; every problem is returned with its path in the config
+// ("regions[0].rules[3].when"). The engine keeps pointers into its own copy of
+// the region; cfg is not retained.
+func New(cfg allot.Config, regionID string, clock allot.Clock, opts ...Option) (*Engine, error) {
+	cfg = cfg.WithDefaults()
+	ps := cfg.Validate()
+	ri := -1
+	for i := range cfg.Regions {
+		if cfg.Regions[i].ID == regionID {
+			ri = i
+		}
+	}
+	if ri < 0 {
+		ps.Add("regions", fmt.Sprintf("no region %q", regionID))
+		return nil, ps.Err("invalid config")
+	}
+	region := &cfg.Regions[ri]
+	set, rps := rules.Compile(region)
+	ps.AddAll(fmt.Sprintf("regions[%d]", ri), rps)
+	if err := ps.Err("invalid config"); err != nil {
+		return nil, err
+	}
+	e := &Engine{
+		clock:    clock,
+		region:   region,
+		rules:    set,
+		routable: map[string]bool{},
+		units:    map[string]int{},
+		tierIdx:  map[string]int{},
+		agentIdx: make(map[string]int, len(region.Agents)),
+		queueIdx: make(map[string]int, len(region.Queues)),
+		items:    map[string]*item{},
+		now:      clock.Now(),
+
+		candidates: true,
+	}
+	for _, o := range opts {
+		o(e)
+	}
+	for _, p := range cfg.Presence {
+		e.routable[p.Name] = p.Routable
+	}
+	for _, t := range region.ItemTypes {
+		e.units[t.Name] = t.Units
+	}
+	for i, t := range region.Tiers {
+		e.tierIdx[t.Name] = i
+	}
+	regionLoc, _ := time.LoadLocation(region.TimeZone) // validated
+	e.agents = make([]*routing.AgentState, len(region.Agents))
+	e.scheds = make([]*allot.CompiledSchedule, len(region.Agents))
+	e.member = make([][]*membership, len(region.Agents))
+	e.timerGen = make([]uint64, len(region.Agents))
+	// States and members live in contiguous slices: the per-member loop of
+	// every decision walks them, and locality is most of its cost.
+	states := make([]routing.AgentState, len(region.Agents))
+	for i := range region.Agents {
+		a := &region.Agents[i]
+		st := &states[i]
+		*st = routing.AgentState{
+			Agent:    a,
+			Index:    i,
+			Presence: a.Presence,
+			Routable: e.routable[a.Presence],
+			OnShift:  true,
+			TypeLoad: map[string]int{},
+			Loc:      regionLoc,
+			Caps:     make([]routing.CapCount, len(a.Caps)),
+		}
+		if a.Schedule != nil {
+			cs, _ := allot.CompileSchedule(a.Schedule) // validated
+			e.scheds[i] = cs
+			st.Loc = cs.Location()
+		}
+		e.agents[i] = st
+		e.agentIdx[a.ID] = i
+	}
+	e.queues = make([]*queue, len(region.Queues))
+	for i := range region.Queues {
+		qc := &region.Queues[i]
+		prof, err := plugins.ForQueue(qc)
+		if err != nil {
+			return nil, err
+		}
+		q := &queue{cfg: qc, idx: i, profile: prof, sticky: map[string]*routing.AgentState{}}
+		q.waiting = btree.NewG(16, lessFor(qc.Order))
+		ms := make([]routing.Member, len(qc.Members))
+		tierVC := make([]int64, len(qc.Members)*len(region.Tiers))
+		for pos, id := range qc.Members {
+			ai := e.agentIdx[id]
+			m := &ms[pos]
+			*m = routing.Member{AgentState: e.agents[ai], Pos: pos, TierVC: tierVC[pos*len(region.Tiers) : (pos+1)*len(region.Tiers)]}
+			q.members = append(q.members, m)
+			e.member[ai] = append(e.member[ai], &membership{q: q, m: m})
+		}
+		q.index = routing.NewQueueIndex(q.members)
+		e.queues[i] = q
+		e.queueIdx[qc.ID] = i
+	}
+	for i := range e.agents {
+		e.refreshAgent(i, e.now)
+	}
+	return e, nil
+}
+
+// lessFor orders waiting items: best first.
+func lessFor(order string) btree.LessFunc[*item] {
+	if order == "fifo" {
+		return func(a, b *item) bool { return a.arrival < b.arrival }
+	}
+	return better
+}
+
+// better is the "priority" order: priority, score, due time (none last),
+// arrival.
+func better(a, b *item) bool {
+	if a.it.Priority != b.it.Priority {
+		return a.it.Priority > b.it.Priority
+	}
+	if a.it.Score != b.it.Score {
+		return a.it.Score > b.it.Score
+	}
+	ad, bd := a.it.DueAt, b.it.DueAt
+	if !ad.Equal(bd) {
+		switch {
+		case ad.IsZero():
+			return false
+		case bd.IsZero():
+			return true
+		default:
+			return ad.Before(bd)
+		}
+	}
+	return a.arrival < b.arrival
+}
+
+// Region returns the engine's (defaulted) region config. Do not modify it.
+func (e *Engine) Region() *allot.Region { return e.region }
+
+// Now returns the time of the last event the engine processed.
+func (e *Engine) Now() time.Time { return e.now }
+
+// Apply processes ev at the clock's current time and returns the decisions it
+// caused, including those of timers that came due. See ApplyTo.
+func (e *Engine) Apply(ev Event) ([]allot.Decision, error) {
+	return e.ApplyTo(nil, ev)
+}
+
+// ApplyTo is Apply appending the decisions to dst, for callers that reuse a
+// buffer. On error the event changed nothing; dst still receives the
+// decisions of timers that fired up to now.
+func (e *Engine) ApplyTo(dst []allot.Decision, ev Event) ([]allot.Decision, error) {
+	e.out = dst
+	now := e.clock.Now()
+	if now.Before(e.now) {
+		now = e.now // time never runs backwards inside an engine
+	}
+	e.advance(now)
+	e.now = now
+	err := e.apply(ev)
+	out := e.out
+	e.out = nil
+	return out, err
+}
+
+func (e *Engine) apply(ev Event) error {
+	switch ev := ev.(type) {
+	case ItemArrived:
+		return e.arrive(ev.Item)
+	case *ItemArrived:
+		return e.arrive(ev.Item)
+	case ItemUpdated:
+		return e.update(ev)
+	case *ItemUpdated:
+		return e.update(*ev)
+	case ItemTouched:
+		return e.touch(ev.ID, ev.Agent)
+	case *ItemTouched:
+		return e.touch(ev.ID, ev.Agent)
+	case ItemReleased:
+		return e.release(ev.ID, ev.Agent, ev.Reason)
+	case *ItemReleased:
+		return e.release(ev.ID, ev.Agent, ev.Reason)
+	case ItemTransferred:
+		return e.transfer(ev)
+	case *ItemTransferred:
+		return e.transfer(*ev)
+	case ItemClosed:
+		return e.close(ev.ID)
+	case *ItemClosed:
+		return e.close(ev.ID)
+	case AgentPresence:
+		return e.presence(ev.Agent, ev.Status)
+	case *AgentPresence:
+		return e.presence(ev.Agent, ev.Status)
+	case AgentNext:
+		return e.next(ev.Agent)
+	case *AgentNext:
+		return e.next(ev.Agent)
+	case Tick, *Tick:
+		return nil
+	case ConfigChanged:
+		return e.reconfigureEvent(ev.Config)
+	case *ConfigChanged:
+		return e.reconfigureEvent(ev.Config)
+	case nil:
+		return allot.Errorf(allot.EINVALID, "no event")
+	default:
+		return allot.Errorf(allot.EINVALID, "unknown event %T", ev)
+	}
+}
+
+// NextWake returns when the next timer is due (the driver should Apply a Tick
+// then), or the zero time when none is pending.
+func (e *Engine) NextWake() time.Time {
+	for len(e.timers) > 0 {
+		t := e.timers[0]
+		if e.timerGen[t.agent] == t.gen {
+			return t.at
+		}
+		heap.Pop(&e.timers) // stale
+	}
+	return time.Time{}
+}
+
+func (e *Engine) arrive(in allot.Item) error {
+	var ps allot.Problems
+	if in.ID == "" {
+		ps.Add("id", "required")
+	} else if _, dup := e.items[in.ID]; dup {
+		return allot.Errorf(allot.ECONFLICT, "item %q is already open", in.ID)
+	}
+	if in.Type == "" {
+		ps.Add("type", "required: the item's type, e.g. lead")
+	}
+	ps = append(ps, allot.ValidateAttributes(in.Attributes)...)
+	if err := ps.Err("invalid item"); err != nil {
+		return err
+	}
+	e.arrivals++
+	x := &item{it: in, basePriority: in.Priority, arrival: e.arrivals, units: e.unitsOf(in.Type)}
+	x.it.Status, x.it.Queue, x.it.Owner, x.it.Rule, x.it.History = allot.StatusQueued, "", "", "", nil
+	if x.it.CreatedAt.IsZero() {
+		x.it.CreatedAt = e.now
+	}
+	x.slaSet = in.DueAt.IsZero()
+	e.items[in.ID] = x
+	e.route(x, "arrival")
+	return nil
+}
+
+func (e *Engine) unitsOf(typ string) int {
+	if u, ok := e.units[typ]; ok {
+		return u
+	}
+	return 1
+}
+
+// classify computes score, tier, rule, priority and queue of x from its
+// attributes and returns the target queue (nil: unroutable).
+func (e *Engine) classify(x *item) *queue {
+	res := e.rules.Classify(&x.it)
+	x.it.Score = res.Score
+	x.it.Tier = res.Tier
+	x.tierIdx = e.tierIdx[res.Tier]
+	x.scoring = res.ScoringRules
+	x.rule = res.Rule
+	x.it.Priority = x.basePriority
+	qid := e.region.DefaultQueue
+	sla := 0
+	x.it.Rule = ""
+	if res.Rule >= 0 {
+		r := &e.region.Rules[res.Rule]
+		qid = r.Queue
+		x.it.Rule = r.Name
+		if r.Priority != nil {
+			x.it.Priority = *r.Priority
+		}
+		sla = r.SLAMinutes
+	}
+	if qid == "" {
+		return nil
+	}
+	q := e.queues[e.queueIdx[qid]]
+	if sla == 0 {
+		sla = q.cfg.SLAMinutes
+	}
+	if x.slaSet {
+		x.it.DueAt = time.Time{}
+		if sla > 0 {
+			x.it.DueAt = x.it.CreatedAt.Add(time.Duration(sla) * time.Minute)
+		}
+	}
+	return q
+}
+
+// requirements returns the skills and attribute matches of x's rule.
+func (e *Engine) requirements(x *item) ([]allot.SkillReq, []allot.AttrMatch) {
+	if x.rule < 0 {
+		return nil, nil
+	}
+	r := &e.region.Rules[x.rule]
+	return r.Skills, r.Match
+}
+
+// prepare fills the scratch cycle for x in queue q.
+func (e *Engine) prepare(x *item, q *queue, pull bool) *routing.Cycle {
+	c := &e.cycle
+	c.Item = &x.it
+	c.Units = x.units
+	c.TierIndex = x.tierIdx
+	c.Skills, c.Match = e.requirements(x)
+	c.Excluded = x.excluded
+	c.Pull = pull
+	c.Now = e.now
+	c.Sticky = nil
+	if q != nil {
+		c.Prepare(q.index)
+	} else {
+		c.Prepare(nil)
+	}
+	if q != nil && q.cfg.StickyKey != "" {
+		if k, ok := stickyValue(x.it.Attributes[q.cfg.StickyKey]); ok {
+			c.Sticky = q.sticky[k]
+		}
+	}
+	return c
+}
+
+func stickyValue(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, v != ""
+	case float64, int64, int, bool:
+		return fmt.Sprint(v), true
+	}
+	return "", false
+}
+
+// route classifies x and assigns it or queues it.
+func (e *Engine) route(x *item, cause string) {
+	q := e.classify(x)
+	x.q = q
+	if q == nil {
+		x.it.Queue = ""
+		x.it.Status = allot.StatusQueued
+		e.decide(allot.Decision{Kind: allot.DecisionUnroutable, Item: x.it.ID, Cause: cause,
+			Explanation: e.explanation(x, "no routing rule matched and the region has no default queue")})
+		return
+	}
+	x.it.Queue = q.cfg.ID
+	c := e.prepare(x, q, false)
+	exp := e.explanation(x, "")
+	m := e.run(q, c, exp)
+	if m == nil {
+		exp.Reason = "queued: no eligible agent with room"
+		e.enqueue(x, q)
+		e.decide(allot.Decision{Kind: allot.DecisionQueued, Item: x.it.ID, Queue: q.cfg.ID, Cause: cause, Explanation: exp})
+		return
+	}
+	e.assign(x, q, m, cause, exp, "")
+}
+
+// run is the queue's pipeline for the prepared cycle, recording candidates
+// in exp when the engine keeps them.
+func (e *Engine) run(q *queue, c *routing.Cycle, exp *allot.Explanation) *routing.Member {
+	exp.Policy = q.cfg.Policy
+	if !e.candidates {
+		return q.profile.Run(c, q.members, nil)
+	}
+	return q.profile.Run(c, q.members, exp)
+}
+
+func (e *Engine) explanation(x *item, reason string) *allot.Explanation {
+	exp := &allot.Explanation{Score: x.it.Score, Tier: x.it.Tier, Queue: x.it.Queue, Reason: reason}
+	if x.rule >= 0 {
+		exp.Rule = e.region.Rules[x.rule].Name
+	}
+	if len(x.scoring) > 0 {
+		exp.ScoringRules = make([]string, len(x.scoring))
+		for i, s := range x.scoring {
+			exp.ScoringRules[i] = e.region.ScoringRules[s].Name
+		}
+	}
+	return exp
+}
+
+func (e *Engine) enqueue(x *item, q *queue) {
+	x.waiting = true
+	x.it.Status = allot.StatusQueued
+	q.waiting.ReplaceOrInsert(x)
+}
+
+func (e *Engine) dequeue(x *item) {
+	if x.waiting {
+		x.q.waiting.Delete(x)
+		x.waiting = false
+	}
+}
+
+// assign gives x to member m of queue q and records the decision.
+func (e *Engine) assign(x *item, q *queue, m *routing.Member, cause string, exp *allot.Explanation, from string) {
+	a := m.AgentState
+	x.owner = a
+	x.it.Owner = a.Agent.ID
+	x.it.Status = allot.StatusAssigned
+	x.it.Queue = q.cfg.ID
+	x.q = q
+	a.Load += x.units
+	a.TypeLoad[x.it.Type] += x.units
+	a.Open++
+	capped := false
+	if len(a.Agent.Caps) > 0 {
+		day, week := routing.CivilDay(e.now, a.Loc)
+		for i, cp := range a.Agent.Caps {
+			if cp.Type != "" && cp.Type != x.it.Type {
+				continue
+			}
+			cc := &a.Caps[i]
+			if cc.Day != day {
+				cc.Day, cc.DayN = day, 0
+			}
+			if cc.Week != week {
+				cc.Week, cc.WeekN = week, 0
+			}
+			cc.DayN++
+			cc.WeekN++
+			if (cp.PerDay > 0 && cc.DayN >= cp.PerDay) || (cp.PerWeek > 0 && cc.WeekN >= cp.PerWeek) {
+				capped = true
+			}
+		}
+	}
+	e.seq++
+	m.LastSeq = e.seq
+	m.Count++
+	m.VC++
+	m.TierVC[x.tierIdx]++
+	if q.cfg.StickyKey != "" {
+		if k, ok := stickyValue(x.it.Attributes[q.cfg.StickyKey]); ok {
+			q.sticky[k] = a
+		}
+	}
+	if exp != nil {
+		exp.Sticky = e.cycle.Sticky == a
+		if exp.Reason == "" {
+			exp.Reason = "assigned to " + a.Agent.ID + " by " + string(q.cfg.Policy)
+		}
+	}
+	kind := allot.DecisionAssigned
+	if from != "" {
+		kind = allot.DecisionReassigned
+	}
+	e.out = append(e.out, allot.Decision{Seq: e.seq, At: e.now, Kind: kind, Item: x.it.ID, Agent: a.Agent.ID,
+		From: from, Queue: q.cfg.ID, Cause: cause, Explanation: exp})
+	if capped {
+		e.refreshAgent(a.Index, e.now) // schedule the wake-up at the cap's reset
+	}
+}
+
+func (e *Engine) decide(d allot.Decision) {
+	e.seq++
+	d.Seq = e.seq
+	d.At = e.now
+	e.out = append(e.out, d)
+}
+
+// unown frees x's owner's capacity; x keeps its queue.
+func (e *Engine) unown(x *item) *routing.AgentState {
+	a := x.owner
+	if a == nil {
+		return nil
+	}
+	a.Load -= x.units
+	a.TypeLoad[x.it.Type] -= x.units
+	if a.TypeLoad[x.it.Type] == 0 {
+		delete(a.TypeLoad, x.it.Type)
+	}
+	a.Open--
+	x.owner = nil
+	x.it.Owner = ""
+	return a
+}
+
+// dispatchAgent pushes waiting items to agent a while it is eligible for any:
+// each time the best waiting item (by its queue's order, then across queues
+// by priority order) among those a may take.
+func (e *Engine) dispatchAgent(a *routing.AgentState, cause string) {
+	for {
+		x, ms := e.bestFor(a, false)
+		if x == nil {
+			return
+		}
+		q := ms.q
+		e.dequeue(x)
+		c := e.prepare(x, q, false)
+		exp := e.explanation(x, "")
+		m := e.run(q, c, exp)
+		if m == nil { // cannot happen: a is eligible; keep the item safe regardless
+			e.enqueue(x, q)
+			return
+		}
+		e.assign(x, q, m, cause, exp, "")
+	}
+}
+
+// bestFor returns the best waiting item agent a is eligible for and the
+// membership it would come through.
+func (e *Engine) bestFor(a *routing.AgentState, pull bool) (*item, *membership) {
+	if !a.Routable || !a.OnShift || a.Absent || (a.Agent.Manual && !pull) || a.Load >= a.Agent.Capacity.Total {
+		return nil, nil
+	}
+	var best *item
+	var bestMs *membership
+	for _, ms := range e.member[a.Index] {
+		q := ms.q
+		ordered := q.cfg.Order != "fifo"
+		q.waiting.Ascend(func(x *item) bool {
+			if ordered && best != nil && better(best, x) {
+				return false // in priority order nothing further here beats best
+			}
+			c := e.prepare(x, q, pull)
+			if s, _ := q.profile.Eligible(c, ms.m); s.OK() {
+				if best == nil || better(x, best) {
+					best, bestMs = x, ms
+				}
+				return false
+			}
+			return true
+		})
+	}
+	return best, bestMs
+}
+
+func (e *Engine) item(id string) (*item, error) {
+	if id == "" {
+		return nil, &allot.Error{Code: allot.EINVALID, Message: "invalid event", Problems: allot.Problems{{Path: "id", Message: "required"}}}
+	}
+	x, ok := e.items[id]
+	if !ok {
+		return nil, allot.Errorf(allot.ENOTFOUND, "no open item %q", id)
+	}
+	return x, nil
+}
+
+func (e *Engine) agent(id string) (*routing.AgentState, error) {
+	if id == "" {
+		return nil, &allot.Error{Code: allot.EINVALID, Message: "invalid event", Problems: allot.Problems{{Path: "agent", Message: "required"}}}
+	}
+	i, ok := e.agentIdx[id]
+	if !ok {
+		return nil, allot.Errorf(allot.ENOTFOUND, "no agent %q in region %q", id, e.region.ID)
+	}
+	return e.agents[i], nil
+}
+
+func (e *Engine) update(ev ItemUpdated) error {
+	x, err := e.item(ev.ID)
+	if err != nil {
+		return err
+	}
+	merged := make(map[string]any, len(x.it.Attributes)+len(ev.Attributes))
+	for k, v := range x.it.Attributes {
+		merged[k] = v
+	}
+	for k, v := range ev.Attributes {
+		if v == nil {
+			delete(merged, k)
+		} else {
+			merged[k] = v
+		}
+	}
+	if err := allot.ValidateAttributes(merged).Err("invalid item update"); err != nil {
+		return err
+	}
+	x.it.Attributes = merged
+	if ev.Priority != nil {
+		x.basePriority = *ev.Priority
+	}
+	if x.owner == nil { // waiting or unroutable: follow the rules
+		e.dequeue(x)
+		e.route(x, "updated")
+		return nil
+	}
+	oldQ := x.q
+	newQ := e.classify(x)
+	// An owned item moves when its rules now send it elsewhere and its queue
+	// asks for that (or its queue no longer exists).
+	if newQ != oldQ && (oldQ == nil || oldQ.cfg.Reroute) {
+		owner := e.unown(x)
+		e.routeFrom(x, "rerouted", owner.Agent.ID)
+		e.dispatchAgent(owner, "capacity_freed")
+	}
+	return nil
+}
+
+// routeFrom routes x again after taking it from agent from.
+func (e *Engine) routeFrom(x *item, cause, from string) {
+	n := len(e.out)
+	e.route(x, cause)
+	if len(e.out) > n {
+		d := &e.out[n]
+		d.From = from
+		if d.Kind == allot.DecisionAssigned {
+			d.Kind = allot.DecisionReassigned
+		}
+	}
+}
+
+func (e *Engine) touch(id, agent string) error {
+	x, err := e.item(id)
+	if err != nil {
+		return err
+	}
+	if x.owner == nil || x.owner.Agent.ID != agent {
+		return allot.Errorf(allot.ECONFLICT, "item %q is not owned by agent %q", id, agent)
+	}
+	if x.it.Status == allot.StatusAssigned {
+		x.it.Status = allot.StatusWorking
+	}
+	return nil
+}
+
+func (e *Engine) release(id, agent, reason string) error {
+	x, err := e.item(id)
+	if err != nil {
+		return err
+	}
+	if x.owner == nil || x.owner.Agent.ID != agent {
+		return allot.Errorf(allot.ECONFLICT, "item %q is not owned by agent %q", id, agent)
+	}
+	owner := e.unown(x)
+	x.excluded = append(x.excluded, agent)
+	cause := "released"
+	if reason != "" {
+		cause = "released: " + reason
+	}
+	e.routeFrom(x, cause, agent)
+	e.dispatchAgent(owner, "capacity_freed")
+	return nil
+}
+
+func (e *Engine) close(id string) error {
+	x, err := e.item(id)
+	if err != nil {
+		return err
+	}
+	e.dequeue(x)
+	owner := e.unown(x)
+	delete(e.items, id)
+	x.it.Status = allot.StatusClosed
+	if owner != nil {
+		e.dispatchAgent(owner, "capacity_freed")
+	}
+	return nil
+}
+
+func (e *Engine) presence(agent, status string) error {
+	a, err := e.agent(agent)
+	if err != nil {
+		return err
+	}
+	r, ok := e.routable[status]
+	if !ok {
+		return &allot.Error{Code: allot.EINVALID, Message: "invalid presence",
+			Problems: allot.Problems{{Path: "status", Message: fmt.Sprintf("unknown presence status %q", status)}}}
+	}
+	was := a.Routable
+	a.Presence, a.Routable = status, r
+	if r && !was {
+		e.dispatchAgent(a, "agent_available")
+	}
+	return nil
+}
+
+func (e *Engine) next(agent string) error {
+	a, err := e.agent(agent)
+	if err != nil {
+		return err
+	}
+	x, ms := e.bestFor(a, true)
+	if x == nil {
+		return nil
+	}
+	e.dequeue(x)
+	c := e.prepare(x, ms.q, true)
+	exp := e.explanation(x, fmt.Sprintf("%s asked for the next item; this is the best waiting item it is eligible for", agent))
+	exp.Policy = ms.q.cfg.Policy
+	exp.Candidates = []allot.Candidate{{Agent: agent, Chosen: true}}
+	_ = c
+	e.assign(x, ms.q, ms.m, "next", exp, "")
+	return nil
+}
+
+func (e *Engine) reconfigureEvent(cfg allot.Config) error {
+	prev := e.out
+	ds, err := e.Reconfigure(cfg)
+	if err != nil {
+		e.out = prev
+		return err
+	}
+	e.out = append(prev, ds...)
+	return nil
+}
+
+func (e *Engine) transfer(ev ItemTransferred) error {
+	x, err := e.item(ev.ID)
+	if err != nil {
+		return err
+	}
+	a, err := e.agent(ev.To)
+	if err != nil {
+		return err
+	}
+	if x.owner == a {
+		return nil
+	}
+	extra := x.units
+	if a.Load+extra > a.Agent.Capacity.Total {
+		return allot.Errorf(allot.ECONFLICT, "agent %q has no room for item %q (%d of %d units used)", ev.To, ev.ID, a.Load, a.Agent.Capacity.Total)
+	}
+	from := ""
+	if prev := e.unown(x); prev != nil {
+		from = prev.Agent.ID
+		defer e.dispatchAgent(prev, "capacity_freed")
+	}
+	e.dequeue(x)
+	q := x.q
+	var m *routing.Member
+	if q != nil {
+		for _, ms := range e.member[a.Index] {
+			if ms.q == q {
+				m = ms.m
+			}
+		}
+	}
+	reason := "transferred to " + ev.To + " by request"
+	if ev.Reason != "" {
+		reason += ": " + ev.Reason
+	}
+	exp := e.explanation(x, reason)
+	if m == nil {
+		// Not a member of the item's queue: own it without queue counters.
+		e.own(x, a, q)
+		e.seq++
+		e.out = append(e.out, allot.Decision{Seq: e.seq, At: e.now, Kind: transferKind(from), Item: x.it.ID, Agent: a.Agent.ID,
+			From: from, Queue: x.it.Queue, Cause: "transfer", Explanation: exp})
+		return nil
+	}
+	e.assign(x, q, m, "transfer", exp, from)
+	return nil
+}
+
+func transferKind(from string) allot.DecisionKind {
+	if from != "" {
+		return allot.DecisionReassigned
+	}
+	return allot.DecisionAssigned
+}
+
+// own makes a the owner of x (capacity and caps), without queue counters.
+func (e *Engine) own(x *item, a *routing.AgentState, q *queue) {
+	x.owner = a
+	x.it.Owner = a.Agent.ID
+	x.it.Status = allot.StatusAssigned
+	a.Load += x.units
+	a.TypeLoad[x.it.Type] += x.units
+	a.Open++
+}

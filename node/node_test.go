@@ -1,0 +1,320 @@
+package node_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/allot/allot"
+	"github.com/allot/allot/engine"
+	"github.com/allot/allot/node"
+	"github.com/allot/allot/store"
+	"github.com/allot/allot/store/sqlite"
+)
+
+func openStore(t *testing.T, path string) store.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func regionCfg(id string, agents int, capacity int) allot.Config {
+	r := allot.Region{ID: id, DefaultQueue: "q"}
+	var members []string
+	for i := range agents {
+		a := fmt.Sprintf("a%d", i)
+		r.Agents = append(r.Agents, allot.Agent{ID: a, Capacity: allot.Capacity{Total: capacity}, Presence: "available"})
+		members = append(members, a)
+	}
+	r.Queues = []allot.Queue{{ID: "q", Members: members, Policy: allot.RoundRobin}}
+	r.Rules = []allot.Rule{{Name: "fr", When: `item.country == "FR"`, Queue: "q"}}
+	return allot.Config{Regions: []allot.Region{r}}
+}
+
+func arrive(id, ext string) engine.ItemArrived {
+	return engine.ItemArrived{Item: allot.Item{ID: id, Type: "lead", ExternalID: ext, Attributes: map[string]any{"country": "FR"}}}
+}
+
+func newNode(t *testing.T, st store.Store, m *node.Metrics) *node.Node {
+	t.Helper()
+	n, err := node.Open(context.Background(), st, node.Options{Metrics: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestCommitThenRestartRebuildsTheSameState(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "allot.db")
+	st := openStore(t, path)
+	n := newNode(t, st, nil)
+	if _, err := n.CreateRegion(ctx, "test", regionCfg("eu", 3, 2)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		res, err := n.Submit(ctx, "eu", node.Command{Actor: "test", Event: arrive(fmt.Sprint("i", i), fmt.Sprint("e", i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Items) == 0 || res.Items[0].ID != fmt.Sprint("i", i) {
+			t.Fatalf("result items %+v", res.Items)
+		}
+	}
+	if _, err := n.Submit(ctx, "eu", node.Command{Actor: "test", Event: engine.ItemClosed{ID: "i0"}}); err != nil {
+		t.Fatal(err)
+	}
+	var before []allot.Item
+	n.Read(ctx, "eu", func(e *engine.Engine) { before = e.Items() })
+	// The store holds what the engine holds.
+	for _, it := range before {
+		got, err := st.Item(ctx, "eu", it.ID)
+		if err != nil || got.Owner != it.Owner || got.Status != it.Status {
+			t.Fatalf("stored %+v (%v), engine %+v", got, err, it)
+		}
+	}
+	closed, _ := st.Item(ctx, "eu", "i0")
+	if closed.Status != allot.StatusClosed {
+		t.Fatalf("closed item stored as %s", closed.Status)
+	}
+	n.Close()
+	st.Close()
+
+	st = openStore(t, path)
+	defer st.Close()
+	n = newNode(t, st, nil)
+	defer n.Close()
+	var after []allot.Item
+	n.Read(ctx, "eu", func(e *engine.Engine) { after = e.Items() })
+	if !reflect.DeepEqual(before, after) {
+		t.Fatalf("state after restart differs:\n%+v\n%+v", before, after)
+	}
+	rep, err := node.Verify(ctx, st)
+	if err != nil || len(rep.Problems) > 0 {
+		t.Fatalf("verify: %v %v", err, rep.Problems)
+	}
+	if rep.Regions[0].Chain.Entries != 12 || rep.Regions[0].Decisions == 0 {
+		t.Fatalf("report %+v", rep)
+	}
+}
+
+func TestGroupCommitSharesTransactions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := openStore(t, filepath.Join(t.TempDir(), "allot.db"))
+	defer st.Close()
+	var batches, entries atomic.Int64
+	m := &node.Metrics{Batch: func(_ string, n int, _, _ time.Duration) {
+		if n > 0 {
+			batches.Add(1)
+			entries.Add(int64(n))
+		}
+	}}
+	n := newNode(t, st, m)
+	defer n.Close()
+	if _, err := n.CreateRegion(ctx, "test", regionCfg("eu", 10, 100)); err != nil {
+		t.Fatal(err)
+	}
+	const N = 300
+	var wg sync.WaitGroup
+	errs := make(chan error, N)
+	for i := range N {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := n.Submit(ctx, "eu", node.Command{Actor: "test", Event: arrive(fmt.Sprint("i", i), "")})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if entries.Load() != N {
+		t.Fatalf("%d entries committed, want %d", entries.Load(), N)
+	}
+	if batches.Load() >= N {
+		t.Fatalf("%d commits for %d concurrent commands: no group commit", batches.Load(), N)
+	}
+	t.Logf("%d commands in %d commits", N, batches.Load())
+}
+
+func TestIdempotencyKeyUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := openStore(t, filepath.Join(t.TempDir(), "allot.db"))
+	defer st.Close()
+	n := newNode(t, st, nil)
+	defer n.Close()
+	if _, err := n.CreateRegion(ctx, "test", regionCfg("eu", 2, 10)); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var created atomic.Int64
+	bodies := make([]string, 50)
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := n.Submit(ctx, "eu", node.Command{Actor: "test", Event: arrive(fmt.Sprint("x", i), ""),
+				IdempotencyKey: "k1", RequestHash: "h1",
+				Respond: func(r node.Result) (int, []byte) { return 201, []byte(r.Items[0].ID) }})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if res.Replay != nil {
+				bodies[i] = string(res.Replay.Body)
+			} else {
+				created.Add(1)
+				bodies[i] = res.Items[0].ID
+			}
+		}()
+	}
+	wg.Wait()
+	if created.Load() != 1 {
+		t.Fatalf("%d items created under one key, want 1", created.Load())
+	}
+	for _, b := range bodies {
+		if b != bodies[0] {
+			t.Fatalf("responses differ: %q vs %q", b, bodies[0])
+		}
+	}
+	_, err := n.Submit(ctx, "eu", node.Command{Actor: "test", Event: arrive("y", ""), IdempotencyKey: "k1", RequestHash: "other"})
+	if allot.ErrorCode(err) != allot.EINVALID {
+		t.Fatalf("same key, other request: %v, want invalid", err)
+	}
+}
+
+func TestExternalIDIsIdempotent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := openStore(t, filepath.Join(t.TempDir(), "allot.db"))
+	defer st.Close()
+	n := newNode(t, st, nil)
+	defer n.Close()
+	n.CreateRegion(ctx, "test", regionCfg("eu", 2, 10))
+	first, err := n.Submit(ctx, "eu", node.Command{Event: arrive("a", "crm-1")})
+	if err != nil || first.Existing {
+		t.Fatal(err, first.Existing)
+	}
+	again, err := n.Submit(ctx, "eu", node.Command{Event: arrive("b", "crm-1")})
+	if err != nil || !again.Existing || again.Items[0].ID != "a" {
+		t.Fatalf("second create with the same external id: %+v %v", again, err)
+	}
+}
+
+func TestConcurrentConfigEditsAllLand(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := openStore(t, filepath.Join(t.TempDir(), "allot.db"))
+	defer st.Close()
+	n := newNode(t, st, nil)
+	defer n.Close()
+	n.CreateRegion(ctx, "test", regionCfg("eu", 1, 10))
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := n.Submit(ctx, "eu", node.Command{Actor: "test", EditConfig: func(cfg *allot.Config) error {
+				r := &cfg.Regions[0]
+				r.Agents = append(r.Agents, allot.Agent{ID: fmt.Sprint("new", i), Capacity: allot.Capacity{Total: 1}, Presence: "available"})
+				return nil
+			}})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	cfg, err := n.Config(ctx, "eu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(cfg.Regions[0].Agents); got != 21 {
+		t.Fatalf("%d agents after 20 concurrent additions, want 21", got)
+	}
+	// An invalid edit fails with the engine's problems and changes nothing.
+	_, err = n.Submit(ctx, "eu", node.Command{EditConfig: func(cfg *allot.Config) error {
+		cfg.Regions[0].Agents[0].Capacity.Total = -1
+		return nil
+	}})
+	var ae *allot.Error
+	if allot.ErrorCode(err) != allot.EINVALID || !strings.Contains(fmt.Sprint(err), "capacity.total") {
+		t.Fatalf("invalid edit: %v (%T %v)", err, err, ae)
+	}
+	cfg, _ = n.Config(ctx, "eu")
+	if cfg.Regions[0].Agents[0].Capacity.Total != 10 {
+		t.Fatal("a failed edit changed the config")
+	}
+}
+
+func TestFailedCommandsLogNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := openStore(t, filepath.Join(t.TempDir(), "allot.db"))
+	defer st.Close()
+	n := newNode(t, st, nil)
+	defer n.Close()
+	n.CreateRegion(ctx, "test", regionCfg("eu", 1, 10))
+	seq0, _, _ := st.Head(ctx, "eu")
+	for _, ev := range []engine.Event{engine.ItemClosed{ID: "nope"}, engine.AgentPresence{Agent: "a0", Status: "dancing"}, engine.ItemArrived{}} {
+		if _, err := n.Submit(ctx, "eu", node.Command{Event: ev}); err == nil {
+			t.Fatalf("%#v succeeded", ev)
+		}
+	}
+	if seq, _, _ := st.Head(ctx, "eu"); seq != seq0 {
+		t.Fatalf("failed commands appended entries: head %d → %d", seq0, seq)
+	}
+	if _, err := n.Submit(ctx, "nowhere", node.Command{Event: engine.Tick{}}); allot.ErrorCode(err) != allot.ENOTFOUND {
+		t.Fatalf("unknown region: %v", err)
+	}
+}
+
+func TestVerifyDetectsTampering(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "allot.db")
+	st := openStore(t, path)
+	n := newNode(t, st, nil)
+	n.CreateRegion(ctx, "test", regionCfg("eu", 2, 10))
+	n.Submit(ctx, "eu", node.Command{Event: arrive("a", "")})
+	n.Submit(ctx, "eu", node.Command{Event: arrive("b", "")})
+	n.Close()
+	st.Close()
+
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE entries SET payload = CAST(replace(CAST(payload AS TEXT), '"FR"', '"DE"') AS BLOB) WHERE region = 'eu' AND seq = 2`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	st = openStore(t, path)
+	defer st.Close()
+	rep, err := node.Verify(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(rep.Problems, "\n"), "entry 2 was altered") {
+		t.Fatalf("tampering not detected: %v", rep.Problems)
+	}
+}

@@ -1,0 +1,444 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/allot/allot"
+	"github.com/allot/allot/engine"
+	"github.com/allot/allot/store"
+)
+
+// Command is one request to a region's writer.
+type Command struct {
+	// Actor is who asks: a token id, "system" or "cli". It is logged.
+	Actor string
+	Event engine.Event
+
+	// IdempotencyKey, when set, makes the command idempotent: a later
+	// command with the same key and RequestHash gets Result.Replay (the
+	// stored response) without doing anything; the same key with another
+	// RequestHash fails with EINVALID. Respond builds the response to store;
+	// it runs inside the writer before the commit.
+	IdempotencyKey string
+	RequestHash    string
+	Respond        func(Result) (status int, body []byte)
+
+	// EditConfig, instead of Event, edits a copy of the region's current
+	// config inside the writer (so concurrent edits never lose one another)
+	// and applies the result as a config change. An error from it fails the
+	// command and changes nothing.
+	EditConfig func(cfg *allot.Config) error
+
+	// Reopen lets an ItemArrived reuse the id and external id of a closed
+	// item (reopening it) instead of being answered with the existing item.
+	Reopen bool
+
+	read func(*engine.Engine)
+}
+
+// Result is what a command did, after its commit.
+type Result struct {
+	Decisions []allot.Decision
+	// Items are the new states of every item the command changed, the
+	// command's own item first.
+	Items []allot.Item
+	// Existing is set when an arriving item's external id matched an item
+	// that already exists: nothing was created and Items holds that item.
+	Existing bool
+	// Replay is the stored response of an earlier command with the same
+	// idempotency key: nothing was done.
+	Replay *store.IdempotencyRecord
+}
+
+type reply struct {
+	res Result
+	err error
+}
+
+type pending struct {
+	ctx   context.Context
+	cmd   *Command
+	reply chan reply
+}
+
+// region is one region's engine and its writer goroutine.
+type region struct {
+	n     *Node
+	id    string
+	clock *allot.ManualClock
+	eng   *engine.Engine
+	cfg   allot.Config // current config, defaulted
+
+	headSeq  uint64
+	headHash string
+
+	cmds  chan pending
+	quit  chan struct{}
+	done  chan struct{}
+	timer *time.Timer
+}
+
+func (n *Node) newRegion(id string) *region {
+	return &region{n: n, id: id, clock: &allot.ManualClock{}, cmds: make(chan pending, 4096),
+		quit: make(chan struct{}), done: make(chan struct{})}
+}
+
+// load replays a region's log into a fresh engine.
+func (n *Node) load(ctx context.Context, id string) (*region, error) {
+	r := n.newRegion(id)
+	if err := r.replay(ctx); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// replay rebuilds r.eng from the store.
+func (r *region) replay(ctx context.Context) error {
+	r.eng, r.headSeq, r.headHash = nil, 0, ""
+	err := r.n.st.Entries(ctx, r.id, 0, func(e store.Entry) error {
+		ev, err := decode(e.Kind, e.Payload)
+		if err != nil {
+			return fmt.Errorf("entry %d: %w", e.Seq, err)
+		}
+		r.clock.Set(e.At)
+		if r.eng == nil {
+			cc, ok := ev.(engine.ConfigChanged)
+			if !ok {
+				return fmt.Errorf("entry %d: the first entry of a region must be a config, got %s", e.Seq, e.Kind)
+			}
+			eng, err := engine.New(cc.Config, r.id, r.clock)
+			if err != nil {
+				return fmt.Errorf("entry %d: %w", e.Seq, err)
+			}
+			r.eng, r.cfg = eng, cc.Config.WithDefaults()
+		} else if _, err := r.eng.Apply(ev); err != nil {
+			// Logged events succeeded when they were decided; the same
+			// events against the same state must succeed again.
+			return fmt.Errorf("entry %d (%s): replay diverged: %w", e.Seq, e.Kind, err)
+		} else if cc, ok := ev.(engine.ConfigChanged); ok {
+			r.cfg = cc.Config.WithDefaults()
+		}
+		r.headSeq, r.headHash = e.Seq, e.Hash
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if r.eng == nil {
+		return fmt.Errorf("region %q has no entries", r.id)
+	}
+	return nil
+}
+
+func (r *region) start() {
+	r.timer = time.NewTimer(time.Hour)
+	r.armTimer()
+	go r.loop()
+}
+
+func (r *region) stop() {
+	close(r.quit)
+	<-r.done
+}
+
+func (r *region) submit(ctx context.Context, c *Command) (Result, error) {
+	p := pending{ctx: ctx, cmd: c, reply: make(chan reply, 1)}
+	select {
+	case r.cmds <- p:
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	case <-r.quit:
+		return Result{}, errShuttingDown
+	}
+	// Once queued, wait for the answer even if ctx ends: the command may
+	// commit, and the caller must not be told otherwise.
+	select {
+	case rep := <-p.reply:
+		return rep.res, rep.err
+	case <-r.done:
+		// The writer stopped; it answers everything it took, so this only
+		// happens for a command queued after its last batch.
+		select {
+		case rep := <-p.reply:
+			return rep.res, rep.err
+		default:
+			return Result{}, errShuttingDown
+		}
+	}
+}
+
+func (r *region) armTimer() {
+	if !r.timer.Stop() {
+		select {
+		case <-r.timer.C:
+		default:
+		}
+	}
+	wake := r.eng.NextWake()
+	if wake.IsZero() {
+		return
+	}
+	d := wake.Sub(r.n.clock.Now())
+	if d < 0 {
+		d = 0
+	}
+	r.timer.Reset(d)
+}
+
+func (r *region) loop() {
+	defer close(r.done)
+	batch := make([]pending, 0, r.n.opts.MaxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case p := <-r.cmds:
+			batch = append(batch, p)
+		case <-r.timer.C:
+			batch = append(batch, pending{ctx: context.Background(), cmd: &Command{Actor: "system", Event: engine.Tick{}}})
+		case <-r.quit:
+			// Answer whatever is still queued, then stop.
+			for {
+				select {
+				case p := <-r.cmds:
+					r.process([]pending{p})
+				default:
+					return
+				}
+			}
+		}
+	drain:
+		for len(batch) < cap(batch) {
+			select {
+			case p := <-r.cmds:
+				batch = append(batch, p)
+			default:
+				break drain
+			}
+		}
+		r.process(batch)
+		r.armTimer()
+	}
+}
+
+// process decides a batch of commands, commits once, and answers them.
+func (r *region) process(batch []pending) {
+	start := time.Now()
+	b := &store.Batch{Region: r.id}
+	replies := make([]reply, len(batch))
+	answered := make([]bool, len(batch))
+	idem := map[string]store.IdempotencyRecord{}
+	extIDs := map[string]string{} // external id → item id, created in this batch
+	seq0, hash0 := r.headSeq, r.headHash
+	for i, p := range batch {
+		c := p.cmd
+		if c.read != nil {
+			c.read(r.eng)
+			answered[i] = true
+			continue
+		}
+		if err := p.ctx.Err(); err != nil {
+			replies[i], answered[i] = reply{err: err}, true
+			continue
+		}
+		if c.IdempotencyKey != "" {
+			rec, seen := idem[c.IdempotencyKey]
+			if !seen {
+				stored, err := r.n.st.Idempotency(p.ctx, r.id, c.IdempotencyKey)
+				switch allot.ErrorCode(err) {
+				case "":
+					rec, seen = stored, true
+				case allot.ENOTFOUND:
+				default:
+					replies[i], answered[i] = reply{err: err}, true
+					continue
+				}
+			}
+			if seen {
+				if rec.RequestHash != c.RequestHash {
+					replies[i] = reply{err: &allot.Error{Code: allot.EINVALID, Message: "this Idempotency-Key was used with a different request",
+						Problems: allot.Problems{{Path: "Idempotency-Key", Message: "reused with a different method, path or body; use a new key"}}}}
+				} else {
+					cp := rec
+					replies[i] = reply{res: Result{Replay: &cp}}
+				}
+				answered[i] = true
+				continue
+			}
+		}
+		if c.EditConfig != nil {
+			cfg, err := cloneConfig(r.cfg)
+			if err == nil {
+				err = c.EditConfig(&cfg)
+			}
+			if err != nil {
+				replies[i], answered[i] = reply{err: err}, true
+				continue
+			}
+			c.Event = engine.ConfigChanged{Config: cfg}
+		}
+		if arr, ok := c.Event.(engine.ItemArrived); ok && arr.Item.ExternalID != "" && !c.Reopen {
+			if id, dup := extIDs[arr.Item.ExternalID]; dup {
+				it, _ := r.eng.Item(id)
+				replies[i], answered[i] = reply{res: Result{Existing: true, Items: []allot.Item{it}}}, true
+				continue
+			}
+			it, err := r.n.st.ItemByExternalID(p.ctx, r.id, arr.Item.ExternalID)
+			switch allot.ErrorCode(err) {
+			case "":
+				replies[i], answered[i] = reply{res: Result{Existing: true, Items: []allot.Item{it}}}, true
+				continue
+			case allot.ENOTFOUND:
+			default:
+				replies[i], answered[i] = reply{err: err}, true
+				continue
+			}
+		}
+		res, err := r.decide(b, c)
+		if err != nil {
+			replies[i], answered[i] = reply{err: err}, true
+			continue
+		}
+		if arr, ok := c.Event.(engine.ItemArrived); ok && arr.Item.ExternalID != "" {
+			extIDs[arr.Item.ExternalID] = arr.Item.ID
+		}
+		if c.IdempotencyKey != "" && c.Respond != nil {
+			status, body := c.Respond(res)
+			rec := store.IdempotencyRecord{Region: r.id, Key: c.IdempotencyKey, RequestHash: c.RequestHash,
+				Status: status, Body: body, CreatedAt: r.clock.Now()}
+			idem[c.IdempotencyKey] = rec
+			b.Idempotency = append(b.Idempotency, rec)
+		}
+		replies[i] = reply{res: res}
+	}
+	decided := time.Now()
+	if len(b.Entries) > 0 {
+		// The commit must not be cancelled by one caller going away.
+		if err := r.n.st.Commit(context.Background(), b); err != nil {
+			r.n.log.Error("commit failed; reloading the region from the store", "region", r.id, "err", err)
+			for i := range batch {
+				if !answered[i] {
+					replies[i] = reply{err: allot.Errorf(EUNAVAILABLE, "could not commit; nothing was changed, retry")}
+				}
+			}
+			r.headSeq, r.headHash = seq0, hash0
+			if rerr := r.replay(context.Background()); rerr != nil {
+				r.n.log.Error("region reload failed", "region", r.id, "err", rerr)
+			}
+		}
+	}
+	if m := r.n.opts.Metrics; m != nil {
+		m.observeBatch(r.id, b, decided.Sub(start), time.Since(decided))
+	}
+	for i, p := range batch {
+		if p.reply != nil {
+			p.reply <- replies[i]
+		}
+	}
+}
+
+// decide applies one command to the engine and appends its entry, decisions
+// and item states to b. On error the engine is unchanged except for timers
+// that came due, whose decisions are logged as a tick.
+func (r *region) decide(b *store.Batch, c *Command) (Result, error) {
+	now := r.n.clock.Now().UTC()
+	if now.Before(r.clock.T) {
+		now = r.clock.T
+	}
+	r.clock.Set(now)
+	var before allot.Item
+	var closing bool
+	if cl, ok := c.Event.(engine.ItemClosed); ok {
+		before, closing = r.eng.Item(cl.ID)
+	}
+	ds, err := r.eng.Apply(c.Event)
+	if err != nil {
+		if len(ds) > 0 {
+			if lerr := r.appendEntry(b, now, "system", engine.Tick{}); lerr != nil {
+				return Result{}, lerr
+			}
+			r.appendEffects(b, ds, "", allot.Item{}, false)
+		}
+		return Result{}, err
+	}
+	if _, isTick := c.Event.(engine.Tick); isTick && len(ds) == 0 {
+		return Result{}, nil // nothing happened: nothing to log
+	}
+	if cc, ok := c.Event.(engine.ConfigChanged); ok {
+		r.cfg = cc.Config.WithDefaults()
+	}
+	if err := r.appendEntry(b, now, c.Actor, c.Event); err != nil {
+		return Result{}, err
+	}
+	var own string
+	switch ev := c.Event.(type) {
+	case engine.ItemArrived:
+		own = ev.Item.ID
+	case engine.ItemUpdated:
+		own = ev.ID
+	case engine.ItemTouched:
+		own = ev.ID
+	case engine.ItemReleased:
+		own = ev.ID
+	case engine.ItemClosed:
+		own = ev.ID
+	}
+	if closing {
+		before.Status, before.Owner = allot.StatusClosed, ""
+	}
+	items := r.appendEffects(b, ds, own, before, closing)
+	return Result{Decisions: ds, Items: items}, nil
+}
+
+// appendEffects adds decisions and the states of the items they and the
+// command's own item changed to b, returning those states (own first).
+func (r *region) appendEffects(b *store.Batch, ds []allot.Decision, own string, closed allot.Item, closing bool) []allot.Item {
+	b.Decisions = append(b.Decisions, ds...)
+	seen := map[string]bool{}
+	var items []allot.Item
+	add := func(id string) {
+		if id == "" || seen[id] {
+			return
+		}
+		seen[id] = true
+		if it, ok := r.eng.Item(id); ok {
+			items = append(items, it)
+		} else if closing && id == own {
+			items = append(items, closed)
+		}
+	}
+	add(own)
+	for _, d := range ds {
+		add(d.Item)
+	}
+	b.Items = append(b.Items, items...)
+	return items
+}
+
+// appendEntry logs ev as the region's next entry in b.
+func (r *region) appendEntry(b *store.Batch, at time.Time, actor string, ev engine.Event) error {
+	kind, item, payload, err := encode(ev)
+	if err != nil {
+		return err
+	}
+	e := store.Entry{Region: r.id, Seq: r.headSeq + 1, At: at.UTC(), Actor: actor, Kind: kind, Item: item, Payload: payload, PrevHash: r.headHash}
+	e.Hash = store.HashEntry(&e)
+	b.Entries = append(b.Entries, e)
+	r.headSeq, r.headHash = e.Seq, e.Hash
+	return nil
+}
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// cloneConfig deep-copies a config through JSON (configs are plain values).
+func cloneConfig(c allot.Config) (allot.Config, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return allot.Config{}, err
+	}
+	var out allot.Config
+	err = json.Unmarshal(b, &out)
+	return out, err
+}
