@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"reflect"
@@ -12,23 +11,13 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/allot/allot"
+	"github.com/allot/allot/internal/testenv"
 	"github.com/allot/allot/routing"
 	"github.com/allot/allot/routing/plugins"
 )
 
-// TestMain lets CI raise rapid's case count with RAPID_CHECKS (go test's
-// -rapid.checks flag is not accepted by packages that do not use rapid, so
-// `go test ./...` cannot pass it).
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if n := os.Getenv("RAPID_CHECKS"); n != "" {
-		if err := flag.Set("rapid.checks", n); err != nil {
-			fmt.Fprintln(os.Stderr, "RAPID_CHECKS:", err)
-			os.Exit(2)
-		}
-	}
-	os.Exit(m.Run())
-}
+// TestMain applies RAPID_CHECKS (see internal/testenv).
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 var (
 	propZones    = []string{"UTC", "Europe/Paris", "America/New_York"}
