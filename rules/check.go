@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"math"
 	"slices"
 	"strings"
 
@@ -301,6 +302,9 @@ func (c *check) holdsFor(x any, found bool, adapter types.Adapter) bool {
 	case checkIn:
 		return contains(x, c.lit, c.sc, adapter)
 	case checkOrder:
+		if r, ok := compareFast(x, c.lit); ok {
+			return c.op.acceptsInt(r)
+		}
 		return c.op.accepts(compare(x, c.lit, adapter))
 	case checkSize:
 		n, ok := size(x, adapter).(types.Int)
@@ -321,6 +325,96 @@ func (c *check) holdsFor(x any, found bool, adapter types.Adapter) bool {
 		return strings.HasSuffix(s, c.str)
 	}
 	return strings.Contains(s, c.str)
+}
+
+// compareFast is compare for the common kinds without boxing the result (a
+// boxed -1 allocates): float64, int64 and int values against double and int
+// literals, strings against strings. It mirrors cel-go's Double, Int and
+// String Compare exactly (NaN orders nothing, doubles beyond the int64 range
+// compare by sign). ok is false when the kinds are not handled here or do not
+// compare; the caller then asks compare.
+func compareFast(x any, lit ref.Val) (r int, ok bool) {
+	switch v := x.(type) {
+	case float64:
+		if math.IsNaN(v) {
+			return 0, false
+		}
+		switch l := lit.(type) {
+		case types.Double:
+			if math.IsNaN(float64(l)) {
+				return 0, false
+			}
+			return cmpFloat(v, float64(l)), true
+		case types.Int:
+			return cmpDoubleInt(v, int64(l)), true
+		}
+	case int64:
+		return cmpIntLit(v, lit)
+	case int:
+		return cmpIntLit(int64(v), lit)
+	case string:
+		if l, isStr := lit.(types.String); isStr {
+			return strings.Compare(v, string(l)), true
+		}
+	}
+	return 0, false
+}
+
+func cmpIntLit(v int64, lit ref.Val) (int, bool) {
+	switch l := lit.(type) {
+	case types.Int:
+		return cmpInt(v, int64(l)), true
+	case types.Double:
+		if math.IsNaN(float64(l)) {
+			return 0, false
+		}
+		return -cmpDoubleInt(float64(l), v), true
+	}
+	return 0, false
+}
+
+// cmpDoubleInt is cel-go's compareDoubleInt.
+func cmpDoubleInt(d float64, i int64) int {
+	if d < math.MinInt64 {
+		return -1
+	}
+	if d > math.MaxInt64 {
+		return 1
+	}
+	return cmpFloat(d, float64(i))
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// acceptsInt is accepts for an unboxed comparison result.
+func (o cmpOp) acceptsInt(r int) bool {
+	switch r {
+	case -1:
+		return o == opLess || o == opLessEq
+	case 0:
+		return o == opLessEq || o == opGreaterEq
+	case 1:
+		return o == opGreater || o == opGreaterEq
+	}
+	return false
 }
 
 // compare is CEL's ordering of x against lit: -1, 0, 1, or an error or nil
