@@ -215,15 +215,27 @@ func (n *Node) Read(ctx context.Context, regionID string, fn func(e *engine.Engi
 	return nil
 }
 
-// Config returns a region's current (defaulted) config.
+// Config returns a deep copy of a region's current (defaulted) config: the
+// caller may change it freely.
 func (n *Node) Config(ctx context.Context, regionID string) (allot.Config, error) {
 	var cfg allot.Config
 	r, err := n.region(regionID)
 	if err != nil {
 		return cfg, err
 	}
-	err = n.Read(ctx, regionID, func(*engine.Engine) { cfg = r.cfg })
+	var cerr error
+	err = n.Read(ctx, regionID, func(*engine.Engine) { cfg, cerr = cloneConfig(r.cfg) })
+	if err == nil {
+		err = cerr
+	}
 	return cfg, err
+}
+
+// Ready reports whether the node serves commands (open and not shutting down).
+func (n *Node) Ready() bool {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return !n.closed
 }
 
 // CreateToken appends a token_created entry to the global chain and stores
@@ -245,15 +257,10 @@ func (n *Node) RevokeToken(ctx context.Context, actor, id string) error {
 func (n *Node) globalCommit(ctx context.Context, actor, kind string, t store.Token) error {
 	n.globalMu.Lock()
 	defer n.globalMu.Unlock()
-	payload, err := jsonMarshal(t)
+	e, err := appendGlobal(ctx, n.st, n.globalSeq, n.globalHash, n.clock.Now(), actor, kind, t)
 	if err != nil {
-		return err
-	}
-	e := store.Entry{Seq: n.globalSeq + 1, At: n.clock.Now().UTC(), Actor: actor, Kind: kind, Payload: payload, PrevHash: n.globalHash}
-	e.Hash = store.HashEntry(&e)
-	if err := n.st.CommitGlobal(ctx, []store.Entry{e}, []store.Token{t}); err != nil {
-		// Another process may have advanced the chain (CLI token create while
-		// serving): reload the head so the next attempt can succeed.
+		// Another process may have advanced the chain (a CLI token create
+		// while serving): reload the head so the next attempt can succeed.
 		if seq, hash, herr := n.st.Head(ctx, ""); herr == nil {
 			n.globalSeq, n.globalHash = seq, hash
 		}
@@ -261,6 +268,28 @@ func (n *Node) globalCommit(ctx context.Context, actor, kind string, t store.Tok
 	}
 	n.globalSeq, n.globalHash = e.Seq, e.Hash
 	return nil
+}
+
+// AppendToken stores a token change with its global audit entry, without a
+// running node (the CLI's `allot token create`). kind is "token_created" or
+// "token_revoked".
+func AppendToken(ctx context.Context, st store.Store, actor, kind string, t store.Token) error {
+	seq, hash, err := st.Head(ctx, "")
+	if err != nil {
+		return err
+	}
+	_, err = appendGlobal(ctx, st, seq, hash, time.Now().UTC(), actor, kind, t)
+	return err
+}
+
+func appendGlobal(ctx context.Context, st store.Store, seq uint64, hash string, at time.Time, actor, kind string, t store.Token) (store.Entry, error) {
+	payload, err := jsonMarshal(t)
+	if err != nil {
+		return store.Entry{}, err
+	}
+	e := store.Entry{Seq: seq + 1, At: at.UTC(), Actor: actor, Kind: kind, Payload: payload, PrevHash: hash}
+	e.Hash = store.HashEntry(&e)
+	return e, st.CommitGlobal(ctx, []store.Entry{e}, []store.Token{t})
 }
 
 func sortStrings(s []string) {

@@ -32,6 +32,12 @@ type Command struct {
 	// command and changes nothing.
 	EditConfig func(cfg *allot.Config) error
 
+	// Check, when set, runs inside the writer just before the event is
+	// applied, against the engine's current state (e.g. "the item is still
+	// owned by this agent"); an error fails the command and changes nothing.
+	// It must only read.
+	Check func(e *engine.Engine) error
+
 	// Reopen lets an ItemArrived reuse the id and external id of a closed
 	// item (reopening it) instead of being answered with the existing item.
 	Reopen bool
@@ -296,6 +302,12 @@ func (r *region) process(batch []pending) {
 				continue
 			}
 		}
+		if c.Check != nil {
+			if err := c.Check(r.eng); err != nil {
+				replies[i], answered[i] = reply{err: err}, true
+				continue
+			}
+		}
 		res, err := r.decide(b, c)
 		if err != nil {
 			replies[i], answered[i] = reply{err: err}, true
@@ -314,6 +326,7 @@ func (r *region) process(batch []pending) {
 		replies[i] = reply{res: res}
 	}
 	decided := time.Now()
+	committed := true
 	if len(b.Entries) > 0 {
 		// The commit must not be cancelled by one caller going away.
 		if err := r.n.st.Commit(context.Background(), b); err != nil {
@@ -323,13 +336,14 @@ func (r *region) process(batch []pending) {
 					replies[i] = reply{err: allot.Errorf(EUNAVAILABLE, "could not commit; nothing was changed, retry")}
 				}
 			}
+			committed = false
 			r.headSeq, r.headHash = seq0, hash0
 			if rerr := r.replay(context.Background()); rerr != nil {
 				r.n.log.Error("region reload failed", "region", r.id, "err", rerr)
 			}
 		}
 	}
-	if m := r.n.opts.Metrics; m != nil {
+	if m := r.n.opts.Metrics; m != nil && committed {
 		m.observeBatch(r.id, b, decided.Sub(start), time.Since(decided))
 	}
 	for i, p := range batch {
@@ -383,6 +397,8 @@ func (r *region) decide(b *store.Batch, c *Command) (Result, error) {
 	case engine.ItemReleased:
 		own = ev.ID
 	case engine.ItemClosed:
+		own = ev.ID
+	case engine.ItemTransferred:
 		own = ev.ID
 	}
 	if closing {

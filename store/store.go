@@ -153,6 +153,9 @@ type Store interface {
 	// Entries calls fn for the region's entries with Seq > afterSeq, in
 	// order, until fn returns an error (returned) or the log ends.
 	Entries(ctx context.Context, region string, afterSeq uint64, fn func(Entry) error) error
+	// ItemEntries calls fn for the region's entries about item (Entry.Item),
+	// in seq order, until fn returns an error (returned) or they end.
+	ItemEntries(ctx context.Context, region, item string, fn func(Entry) error) error
 
 	// Item returns an item by id (ENOTFOUND when absent).
 	Item(ctx context.Context, region, id string) (allot.Item, error)

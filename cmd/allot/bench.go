@@ -282,7 +282,7 @@ func (c *benchClient) create(ctx context.Context, region string, first, n int, b
 			} `json:"item"`
 		} `json:"results"`
 	}
-	if _, err := c.do(ctx, http.MethodPost, "/v1/regions/"+region+"/items/bulk", map[string]any{"items": body}, &out); err != nil {
+	if _, err := c.do(ctx, http.MethodPost, "/v1/regions/"+region+"/items:bulk", map[string]any{"items": body}, &out); err != nil {
 		return 0, err
 	}
 	a := 0

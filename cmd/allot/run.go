@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,15 +11,29 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/allot/allot/httpapi"
+	"github.com/allot/allot/node"
+	"github.com/allot/allot/store"
+	"github.com/allot/allot/store/sqlite"
 )
 
 const usage = `allot — a self-hosted assignment engine for leads, cases and any work item.
 
 Usage:
-  allot serve [--addr 127.0.0.1:8080] [--db ./allot.db]   start the server
-  allot help                                              this text
+  allot serve [--addr 127.0.0.1:8080] [--db ./allot.db]     start the server
+  allot token create --role admin [--db ./allot.db]          print a new API token
+  allot audit verify [--db ./allot.db] [--json]              check the audit log
+  allot bench --url URL --token TOKEN --items N --concurrency C [--bulk K] [--json]
+                                                             load-test a running server
+  allot help                                                 this text
 
+Settings come from flags, then ALLOT_* environment variables (ALLOT_ADDR,
+ALLOT_DB, ALLOT_LOG_FORMAT, ALLOT_TOKEN), then defaults.
 Run "allot COMMAND --help" for a command's flags.
 `
 
@@ -35,6 +50,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "serve":
 		return serve(ctx, args[1:], stdout, stderr)
+	case "token":
+		return tokenCmd(ctx, args[1:], stdout, stderr)
+	case "audit":
+		return auditCmd(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return bench(ctx, args[1:], stdout, stderr)
 	default:
@@ -43,38 +62,93 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	db := fs.String("db", "./allot.db", "database file (embedded SQLite)")
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// parse parses a command's flags; it returns -1 to go on, else an exit code.
+func parse(fs *flag.FlagSet, args []string) int {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "allot %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return 2
+	}
+	return -1
+}
+
+func newLogger(w io.Writer, format string) (*slog.Logger, error) {
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, nil)), nil
+	}
+	return nil, fmt.Errorf("--log-format: want text or json, got %q", format)
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", envOr("ALLOT_ADDR", "127.0.0.1:8080"), "address to listen on ($ALLOT_ADDR)")
+	db := fs.String("db", envOr("ALLOT_DB", "./allot.db"), "database file, embedded SQLite ($ALLOT_DB); created when missing")
+	logFormat := fs.String("log-format", envOr("ALLOT_LOG_FORMAT", "text"), "log format: text or json ($ALLOT_LOG_FORMAT)")
+	drain := fs.Duration("shutdown-timeout", 30*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
+	if code := parse(fs, args); code >= 0 {
+		return code
+	}
+	log, err := newLogger(stderr, *logFormat)
+	if err != nil {
+		fmt.Fprintln(stderr, "allot serve:", err)
+		return 2
+	}
+	st, err := sqlite.Open(ctx, *db)
+	if err != nil {
+		fmt.Fprintf(stderr, "allot serve: --db %s: %v\n", *db, err)
+		return 1
+	}
+	defer st.Close()
+	reg := prometheus.NewRegistry()
+	metrics := httpapi.NewMetrics(reg)
+	n, err := node.Open(ctx, st, node.Options{Logger: log, Metrics: metrics})
+	if err != nil {
+		fmt.Fprintln(stderr, "allot serve:", err)
+		return 1
+	}
+	api := httpapi.New(n, httpapi.Options{Logger: log, Registry: reg, Version: version})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
+		n.Close()
 		fmt.Fprintf(stderr, "allot serve: --addr: %v\n", err)
 		return 1
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	log.Info("allot serving", "addr", ln.Addr().String(), "db", *db)
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	log.Info("allot serving", "addr", ln.Addr().String(), "db", *db, "regions", len(n.Regions()))
+	if toks, err := st.Tokens(ctx); err == nil && len(toks) == 0 {
+		log.Warn("no API token exists yet: create the first admin token with `allot token create --role admin --db " + *db + "`")
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
+		n.Close()
 		fmt.Fprintf(stderr, "allot serve: %v\n", err)
 		return 1
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	log.Info("shutting down: draining in-flight requests", "timeout", drain.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), *drain)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	err = srv.Shutdown(shutdownCtx)
+	n.Close() // after the handlers: their commands are committed and answered
+	if err != nil {
 		fmt.Fprintf(stderr, "allot serve: shutdown: %v\n", err)
 		return 1
 	}
@@ -82,9 +156,114 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
+const version = "0.1.0-dev"
+
+func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "create" {
+		fmt.Fprint(stderr, "usage: allot token create --role admin|manager|agent|integration [--region R] [--agent A] [--name N] [--expires 720h] [--db ./allot.db]\n")
+		return 2
 	}
-	return def
+	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	role := fs.String("role", "", "admin, manager, agent or integration (required)")
+	region := fs.String("region", "", "the region a manager, agent or integration token is limited to")
+	agent := fs.String("agent", "", "the agent an agent token acts as")
+	name := fs.String("name", "", "a label for the token")
+	expires := fs.Duration("expires", 0, "lifetime, e.g. 720h (0: never expires)")
+	db := fs.String("db", envOr("ALLOT_DB", "./allot.db"), "database file ($ALLOT_DB)")
+	if code := parse(fs, args[1:]); code >= 0 {
+		return code
+	}
+	var bad []string
+	r := store.Role(*role)
+	switch r {
+	case store.RoleAdmin, store.RoleIntegration:
+	case store.RoleManager:
+		if *region == "" {
+			bad = append(bad, "--region: required for a manager token")
+		}
+	case store.RoleAgent:
+		if *region == "" || *agent == "" {
+			bad = append(bad, "--region and --agent: required for an agent token")
+		}
+	default:
+		bad = append(bad, fmt.Sprintf("--role: want admin, manager, agent or integration, got %q", *role))
+	}
+	if r == store.RoleAdmin && (*region != "" || *agent != "") {
+		bad = append(bad, "--region/--agent: an admin token reaches every region; do not set them")
+	}
+	if *expires < 0 {
+		bad = append(bad, "--expires: must not be negative")
+	}
+	if len(bad) > 0 {
+		for _, b := range bad {
+			fmt.Fprintln(stderr, "allot token create:", b)
+		}
+		return 2
+	}
+	var exp *time.Time
+	if *expires > 0 {
+		t := time.Now().Add(*expires).UTC()
+		exp = &t
+	}
+	st, err := sqlite.Open(ctx, *db)
+	if err != nil {
+		fmt.Fprintf(stderr, "allot token create: --db %s: %v\n", *db, err)
+		return 1
+	}
+	defer st.Close()
+	plain, t := httpapi.NewToken(r, *region, *agent, *name, exp)
+	if err := node.AppendToken(ctx, st, "cli", "token_created", t); err != nil {
+		fmt.Fprintln(stderr, "allot token create:", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, plain)
+	return 0
+}
+
+func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "verify" {
+		fmt.Fprint(stderr, "usage: allot audit verify [--db ./allot.db] [--json]\n")
+		return 2
+	}
+	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", envOr("ALLOT_DB", "./allot.db"), "database file ($ALLOT_DB)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if code := parse(fs, args[1:]); code >= 0 {
+		return code
+	}
+	if _, err := os.Stat(*db); err != nil {
+		fmt.Fprintf(stderr, "allot audit verify: --db: %v\n", err)
+		return 1
+	}
+	st, err := sqlite.Open(ctx, *db)
+	if err != nil {
+		fmt.Fprintf(stderr, "allot audit verify: --db %s: %v\n", *db, err)
+		return 1
+	}
+	defer st.Close()
+	rep, err := node.Verify(ctx, st)
+	if err != nil {
+		fmt.Fprintln(stderr, "allot audit verify:", err)
+		return 1
+	}
+	if *asJSON {
+		json.NewEncoder(stdout).Encode(rep)
+	} else {
+		fmt.Fprintf(stdout, "global chain: %d entries\n", rep.Global.Entries)
+		for _, r := range rep.Regions {
+			fmt.Fprintf(stdout, "region %s: %d entries, %d decisions, %d open items, %d active assignments\n",
+				r.Region, r.Chain.Entries, r.Decisions, r.OpenItems, r.Assignments)
+		}
+		if len(rep.Problems) == 0 {
+			fmt.Fprintln(stdout, "ok: every chain links and every region replays to the stored state")
+		} else {
+			fmt.Fprintf(stdout, "%d problems:\n  %s\n", len(rep.Problems), strings.Join(rep.Problems, "\n  "))
+		}
+	}
+	if len(rep.Problems) > 0 {
+		return 1
+	}
+	return 0
 }

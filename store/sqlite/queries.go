@@ -14,6 +14,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qEntries = `SELECT seq, at, actor, kind, item, payload, prev_hash, hash
 FROM entries WHERE region = ? AND seq > ? ORDER BY seq LIMIT ?`
 
+	qItemEntries = `SELECT seq, at, actor, kind, item, payload, prev_hash, hash
+FROM entries WHERE region = ? AND item = ? AND seq > ? ORDER BY seq LIMIT ?`
+
 	// qRegions walks the distinct regions of the entries primary key with one
 	// index seek per region instead of scanning every entry.
 	qRegions = `WITH RECURSIVE r(region) AS (

@@ -61,11 +61,25 @@ func (s *Store) Entries(ctx context.Context, region string, afterSeq uint64, fn 
 	if afterSeq > 1<<63-1 {
 		return nil
 	}
+	return s.eachEntry(ctx, region, "", afterSeq, fn)
+}
+
+// ItemEntries calls fn with each entry of the region about item, in seq
+// order, until fn returns an error (returned as is) or the entries end.
+func (s *Store) ItemEntries(ctx context.Context, region, item string, fn func(store.Entry) error) error {
+	if item == "" {
+		return allot.Errorf(allot.EINVALID, "ItemEntries needs an item id")
+	}
+	return s.eachEntry(ctx, region, item, 0, fn)
+}
+
+// eachEntry pages through a region's entries (about item, when non-empty).
+func (s *Store) eachEntry(ctx context.Context, region, item string, afterSeq uint64, fn func(store.Entry) error) error {
 	buf := make([]store.Entry, 0, entriesChunk)
 	after := int64(afterSeq)
 	for {
 		buf = buf[:0]
-		if err := s.entriesChunk(ctx, region, after, &buf); err != nil {
+		if err := s.entriesChunk(ctx, region, item, after, &buf); err != nil {
 			return err
 		}
 		for _, e := range buf {
@@ -80,8 +94,14 @@ func (s *Store) Entries(ctx context.Context, region string, afterSeq uint64, fn 
 	}
 }
 
-func (s *Store) entriesChunk(ctx context.Context, region string, after int64, buf *[]store.Entry) error {
-	rows, err := s.r.QueryContext(ctx, qEntries, region, after, entriesChunk)
+func (s *Store) entriesChunk(ctx context.Context, region, item string, after int64, buf *[]store.Entry) error {
+	var rows *sql.Rows
+	var err error
+	if item == "" {
+		rows, err = s.r.QueryContext(ctx, qEntries, region, after, entriesChunk)
+	} else {
+		rows, err = s.r.QueryContext(ctx, qItemEntries, region, item, after, entriesChunk)
+	}
 	if err != nil {
 		return fmt.Errorf("sqlite: entries of %s: %w", chainName(region), err)
 	}

@@ -295,6 +295,22 @@ func testEntries(t *testing.T, o opener) {
 		}
 	}
 	t.Run("All", func(t *testing.T) { check(t, allEntries(t, s, "eu", 0), written) })
+	t.Run("ItemEntries", func(t *testing.T) {
+		var want, got []store.Entry
+		for _, e := range written {
+			if e.Item == "i5" {
+				want = append(want, e)
+			}
+		}
+		if err := s.ItemEntries(ctx, "eu", "i5", func(e store.Entry) error { got = append(got, e); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		check(t, got, want)
+		n := 0
+		if err := s.ItemEntries(ctx, "eu2", "i5", func(store.Entry) error { n++; return nil }); err != nil || n != 0 {
+			t.Fatalf("another region's entries: %d, %v", n, err)
+		}
+	})
 	t.Run("AfterSeq", func(t *testing.T) {
 		for _, after := range []uint64{1, 511, 512, 513, 700, 1049} {
 			check(t, allEntries(t, s, "eu", after), written[after:])

@@ -1,0 +1,56 @@
+package httpapi
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/allot/allot/store"
+)
+
+func TestNewTokenParses(t *testing.T) {
+	t.Parallel()
+	plain, tok := NewToken(store.RoleManager, "eu", "", "ops", nil)
+	id, secret, ok := parseToken(plain)
+	if !ok || id != tok.ID || hashSecret(secret) != tok.SecretHash || strings.Contains(tok.SecretHash, secret) {
+		t.Fatalf("NewToken %q → %+v; parse: %q %q %v", plain, tok, id, secret, ok)
+	}
+	other, _ := NewToken(store.RoleManager, "eu", "", "ops", nil)
+	if other == plain {
+		t.Fatal("two tokens are equal")
+	}
+	for _, bad := range []string{"", "allot_", "allot__x", "allot_x_", "allot_x", "bearer_x_y", "allot_x_y_z", "allot_" + strings.Repeat("a", 65) + "_s"} {
+		if _, _, ok := parseToken(bad); ok {
+			t.Errorf("parseToken(%q) accepted it", bad)
+		}
+	}
+}
+
+func TestLocators(t *testing.T) {
+	t.Parallel()
+	obj := "regions[0].agents[1]"
+	loc := configLocator(&obj)
+	for _, c := range []struct{ in, want string }{
+		{"regions[0].agents[1]", "body"},
+		{"regions[0].agents[1].capacity.total", "body.capacity.total"},
+		{"regions[0].agents[1][x]", "body[x]"},
+		{"regions[0].agents[10].id", "config.agents[10].id"},
+		{"regions[0].rules[2].queue", "config.rules[2].queue"},
+		{"regions[0]", "config"},
+		{"presence", "config.presence"},
+		{"body.id", "body.id"},
+		{"query.position", "query.position"},
+	} {
+		if got := loc(c.in); got != c.want {
+			t.Errorf("configLocator(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	for _, c := range []struct{ in, want string }{
+		{"regions[0].queues[0].policy", "body.queues[0].policy"},
+		{"regions[0].id", "body.id"},
+		{"regions", "body.regions"},
+	} {
+		if got := regionBodyLocator(c.in); got != c.want {
+			t.Errorf("regionBodyLocator(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,205 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/allot/allot"
+	"github.com/allot/allot/engine"
+	"github.com/allot/allot/node"
+)
+
+// RegionSummary is a region in the list of regions.
+type RegionSummary struct {
+	ID       string `json:"id" doc:"The region's id."`
+	Name     string `json:"name,omitempty" doc:"The region's name."`
+	TimeZone string `json:"time_zone" doc:"The region's IANA time zone."`
+}
+
+func (a *API) routeRegions() {
+	huma.Register(a.api, a.op(opSpec{id: "create-region", method: http.MethodPost, path: "/v1/regions",
+		summary: "Create a region", tags: []string{"regions"}, perm: permAdmin, status: http.StatusCreated,
+		errors: append([]int{http.StatusConflict}, bodyErrors...),
+		desc:   "Creates a region with its whole config (queues, agents, rules, ...). Every problem of the config is reported with its location; nothing is created then."}),
+		func(ctx context.Context, in *struct{ Body allot.Region }) (*bodyOut[allot.Region], error) {
+			r := in.Body
+			normalizeRegion(&r)
+			if _, err := a.n.CreateRegion(ctx, principalFrom(ctx).ID, allot.Config{Regions: []allot.Region{r}}); err != nil {
+				return nil, a.problem(ctx, err, regionBodyLocator)
+			}
+			cfg, err := a.n.Config(ctx, r.ID)
+			if err != nil {
+				return nil, a.problem(ctx, err, nil)
+			}
+			return ok(http.StatusCreated, cfg.Regions[0]), nil
+		})
+
+	huma.Register(a.api, a.op(opSpec{id: "list-regions", method: http.MethodGet, path: "/v1/regions",
+		summary: "List regions", tags: []string{"regions"}, perm: permAny,
+		desc: "Lists the regions the token reaches: every region for admin (and an integration token without a region), the token's own region otherwise."}),
+		func(ctx context.Context, _ *struct{}) (*listOut[RegionSummary], error) {
+			p := principalFrom(ctx)
+			var out []RegionSummary
+			for _, id := range a.n.Regions() {
+				if !p.seesRegion(id) {
+					continue
+				}
+				cfg, err := a.n.Config(ctx, id)
+				if allot.ErrorCode(err) == allot.ENOTFOUND {
+					continue
+				}
+				if err != nil {
+					return nil, a.problem(ctx, err, nil)
+				}
+				r := cfg.Regions[0]
+				out = append(out, RegionSummary{ID: r.ID, Name: r.Name, TimeZone: r.TimeZone})
+			}
+			return list(out, ""), nil
+		})
+
+	huma.Register(a.api, a.op(opSpec{id: "get-region", method: http.MethodGet, path: "/v1/regions/{region}",
+		summary: "Get a region's config", tags: []string{"regions"}, perm: permManage,
+		desc: "Returns the region's whole current config, with defaults filled in."}),
+		func(ctx context.Context, in *RegionPath) (*bodyOut[allot.Region], error) {
+			cfg, err := a.n.Config(ctx, in.Region)
+			if err != nil {
+				return nil, a.problem(ctx, err, nil)
+			}
+			return ok(http.StatusOK, cfg.Regions[0]), nil
+		})
+
+	huma.Register(a.api, a.op(opSpec{id: "put-region-config", method: http.MethodPut, path: "/v1/regions/{region}/config",
+		summary: "Replace a region's config", tags: []string{"regions"}, perm: permManage, errors: bodyErrors,
+		desc: "Replaces the region's whole config. Runtime state carries over: open items keep their owners, waiting items are routed again under the new rules. The body's id may be omitted; if present it must be the region's."}),
+		func(ctx context.Context, in *struct {
+			RegionPath
+			Body allot.Region
+		}) (*bodyOut[allot.Region], error) {
+			r := in.Body
+			if r.ID != "" && r.ID != in.Region {
+				return nil, invalid("invalid region config", allot.Problems{{Path: "body.id", Message: fmt.Sprintf("must be the region in the path (%q); a region cannot be renamed", in.Region)}})
+			}
+			r.ID = in.Region
+			normalizeRegion(&r)
+			_, err := a.n.Submit(ctx, in.Region, node.Command{Actor: principalFrom(ctx).ID, EditConfig: func(cfg *allot.Config) error {
+				cfg.Regions[0] = r
+				return nil
+			}})
+			if err != nil {
+				return nil, a.problem(ctx, err, regionBodyLocator)
+			}
+			cfg, err := a.n.Config(ctx, in.Region)
+			if err != nil {
+				return nil, a.problem(ctx, err, nil)
+			}
+			return ok(http.StatusOK, cfg.Regions[0]), nil
+		})
+
+	huma.Register(a.api, a.op(opSpec{id: "validate-region-config", method: http.MethodPost, path: "/v1/regions/{region}/config/validate",
+		summary: "Validate a region config (dry run)", tags: []string{"regions"}, perm: permManage, errors: bodyErrors,
+		desc: "Checks a whole region config as PUT .../config would (defaults, validation, rule compilation) and returns every problem. Never changes anything."}),
+		func(ctx context.Context, in *struct {
+			RegionPath
+			Body allot.Region
+		}) (*bodyOut[ValidationResult], error) {
+			r := in.Body
+			var ps allot.Problems
+			if r.ID != "" && r.ID != in.Region {
+				ps.Add("body.id", fmt.Sprintf("must be the region in the path (%q)", in.Region))
+			}
+			r.ID = in.Region
+			normalizeRegion(&r)
+			cfg, err := a.n.Config(ctx, in.Region)
+			if err != nil {
+				return nil, a.problem(ctx, err, nil)
+			}
+			cfg.Regions = []allot.Region{r}
+			for _, p := range dryRun(cfg, in.Region) {
+				ps.Add(regionBodyLocator(p.Path), p.Message)
+			}
+			return ok(http.StatusOK, validation(ps)), nil
+		})
+}
+
+// dryRun builds a throwaway engine for cfg and returns its problems (paths
+// relative to the config: regions[0]...).
+func dryRun(cfg allot.Config, region string) allot.Problems {
+	_, err := engine.New(cfg, region, &allot.ManualClock{T: time.Now().UTC()})
+	if err == nil {
+		return nil
+	}
+	if e, ok := err.(*allot.Error); ok && len(e.Problems) > 0 {
+		return e.Problems
+	}
+	return allot.Problems{{Path: "", Message: err.Error()}}
+}
+
+func validation(ps allot.Problems) ValidationResult {
+	out := ValidationResult{Valid: len(ps) == 0, Problems: []*huma.ErrorDetail{}}
+	for _, p := range ps {
+		out.Problems = append(out.Problems, &huma.ErrorDetail{Location: p.Path, Message: p.Message})
+	}
+	return out
+}
+
+// normalizeRegion puts a config's times in UTC (timestamps in answers are
+// UTC).
+func normalizeRegion(r *allot.Region) {
+	for i := range r.Agents {
+		normalizeAgent(&r.Agents[i])
+	}
+}
+
+func normalizeAgent(a *allot.Agent) {
+	for i := range a.Absences {
+		a.Absences[i].Start = a.Absences[i].Start.UTC()
+		a.Absences[i].End = a.Absences[i].End.UTC()
+	}
+}
+
+// edit submits a config edit of one region. fn edits the region in place
+// and returns the config path of the object it touched (e.g.
+// "regions[0].agents[3]"; "" for none), which locates the engine's
+// problems under body; an *allot.Error from fn (ENOTFOUND, ECONFLICT,
+// EINVALID with located paths) fails the request and changes nothing.
+func (a *API) edit(ctx context.Context, region string, fn func(r *allot.Region) (string, error)) (node.Result, error) {
+	var obj string
+	res, err := a.n.Submit(ctx, region, node.Command{Actor: principalFrom(ctx).ID, EditConfig: func(cfg *allot.Config) error {
+		var err error
+		obj, err = fn(&cfg.Regions[0])
+		return err
+	}})
+	if err != nil {
+		return res, a.problem(ctx, err, configLocator(&obj))
+	}
+	return res, nil
+}
+
+// regionConfig returns the current config of a region. Its slices and maps
+// are the node's: read them, never change them.
+func (a *API) regionConfig(ctx context.Context, region string) (allot.Region, error) {
+	cfg, err := a.n.Config(ctx, region)
+	if err != nil {
+		return allot.Region{}, a.problem(ctx, err, nil)
+	}
+	return cfg.Regions[0], nil
+}
+
+// checkPathID reports a body id that disagrees with the path's.
+func checkPathID(field, bodyID, pathID, noun string) error {
+	if bodyID != "" && bodyID != pathID {
+		return invalid("invalid "+noun, allot.Problems{{Path: "body." + field,
+			Message: fmt.Sprintf("must be the %s in the path (%q) or omitted; to rename, create the new %s and delete the old one", noun, pathID, noun)}})
+	}
+	return nil
+}
+
+func objPath(list string, i int) string { return fmt.Sprintf("regions[0].%s[%d]", list, i) }
+
+func notFound(format string, args ...any) error {
+	return allot.Errorf(allot.ENOTFOUND, format, args...)
+}
