@@ -81,6 +81,11 @@ type region struct {
 	headSeq  uint64
 	headHash string
 
+	// extIDs maps every external id the region has seen to its item id
+	// (closed items included), so intake dedupes without a store read.
+	// Built by replay, extended after each successful commit.
+	extIDs map[string]string
+
 	cmds  chan pending
 	quit  chan struct{}
 	done  chan struct{}
@@ -89,7 +94,7 @@ type region struct {
 
 func (n *Node) newRegion(id string) *region {
 	return &region{n: n, id: id, clock: &allot.ManualClock{}, cmds: make(chan pending, 4096),
-		quit: make(chan struct{}), done: make(chan struct{})}
+		quit: make(chan struct{}), done: make(chan struct{}), extIDs: map[string]string{}}
 }
 
 // load replays a region's log into a fresh engine.
@@ -104,10 +109,14 @@ func (n *Node) load(ctx context.Context, id string) (*region, error) {
 // replay rebuilds r.eng from the store.
 func (r *region) replay(ctx context.Context) error {
 	r.eng, r.headSeq, r.headHash = nil, 0, ""
+	r.extIDs = map[string]string{}
 	err := r.n.st.Entries(ctx, r.id, 0, func(e store.Entry) error {
 		ev, err := decode(e.Kind, e.Payload)
 		if err != nil {
 			return fmt.Errorf("entry %d: %w", e.Seq, err)
+		}
+		if arr, ok := ev.(engine.ItemArrived); ok && arr.Item.ExternalID != "" {
+			r.extIDs[arr.Item.ExternalID] = arr.Item.ID
 		}
 		r.clock.Set(e.At)
 		if r.eng == nil {
@@ -286,19 +295,21 @@ func (r *region) process(batch []pending) {
 			c.Event = engine.ConfigChanged{Config: cfg}
 		}
 		if arr, ok := c.Event.(engine.ItemArrived); ok && arr.Item.ExternalID != "" && !c.Reopen {
-			if id, dup := extIDs[arr.Item.ExternalID]; dup {
-				it, _ := r.eng.Item(id)
-				replies[i], answered[i] = reply{res: Result{Existing: true, Items: []allot.Item{it}}}, true
-				continue
+			id, dup := extIDs[arr.Item.ExternalID]
+			if !dup {
+				id, dup = r.extIDs[arr.Item.ExternalID]
 			}
-			it, err := r.n.st.ItemByExternalID(p.ctx, r.id, arr.Item.ExternalID)
-			switch allot.ErrorCode(err) {
-			case "":
+			if dup {
+				it, open := r.eng.Item(id)
+				if !open {
+					stored, err := r.n.st.Item(p.ctx, r.id, id)
+					if err != nil {
+						replies[i], answered[i] = reply{err: err}, true
+						continue
+					}
+					it = stored
+				}
 				replies[i], answered[i] = reply{res: Result{Existing: true, Items: []allot.Item{it}}}, true
-				continue
-			case allot.ENOTFOUND:
-			default:
-				replies[i], answered[i] = reply{err: err}, true
 				continue
 			}
 		}
@@ -338,10 +349,14 @@ func (r *region) process(batch []pending) {
 			}
 			committed = false
 			r.headSeq, r.headHash = seq0, hash0
+			extIDs = nil
 			if rerr := r.replay(context.Background()); rerr != nil {
 				r.n.log.Error("region reload failed", "region", r.id, "err", rerr)
 			}
 		}
+	}
+	for ext, id := range extIDs {
+		r.extIDs[ext] = id
 	}
 	if m := r.n.opts.Metrics; m != nil && committed {
 		m.observeBatch(r.id, b, decided.Sub(start), time.Since(decided))

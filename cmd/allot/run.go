@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	_ "net/http/pprof" // served only on $ALLOT_PPROF_ADDR
 	"os"
 	"strings"
 	"time"
@@ -133,6 +134,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	log.Info("allot serving", "addr", ln.Addr().String(), "db", *db, "regions", len(n.Regions()))
 	if toks, err := st.Tokens(ctx); err == nil && len(toks) == 0 {
 		log.Warn("no API token exists yet: create the first admin token with `allot token create --role admin --db " + *db + "`")
+	}
+	if dbg := os.Getenv("ALLOT_PPROF_ADDR"); dbg != "" {
+		// Go's profiler on a separate, loopback-only listener, for diagnosing
+		// performance; never on the API address.
+		go func() {
+			log.Info("pprof listening", "addr", dbg)
+			if err := http.ListenAndServe(dbg, http.DefaultServeMux); err != nil {
+				log.Error("pprof", "err", err)
+			}
+		}()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -16,6 +16,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/allot/allot"
+	"github.com/allot/allot/store"
 )
 
 // timeLayout is fixed-width (nine fraction digits, always UTC "Z"), so the
@@ -240,11 +241,7 @@ func decodeExplanation(raw []byte) (*allot.Explanation, error) {
 	if raw == nil {
 		return nil, nil
 	}
-	x := new(allot.Explanation)
-	if err := json.Unmarshal(raw, x); err != nil {
-		return nil, fmt.Errorf("sqlite: bad stored explanation: %w", err)
-	}
-	return x, nil
+	return store.DecodeExplanation(raw)
 }
 
 // An items cursor is the sort key of the last row of a page, (created_at,

@@ -234,9 +234,13 @@ func encodeDecisions(region string, ds []allot.Decision) ([][]any, error) {
 		if err != nil {
 			return nil, err
 		}
-		x, err := encodeJSON(d.Explanation, d.Explanation == nil)
-		if err != nil {
-			return nil, err
+		var x any
+		if d.Explanation != nil {
+			b, err := store.EncodeExplanation(d.Explanation)
+			if err != nil {
+				return nil, allot.Errorf(allot.EINVALID, "decisions[%d].explanation: %v", i, err)
+			}
+			x = string(b)
 		}
 		if d.Seq > 1<<63-1 {
 			return nil, allot.Errorf(allot.EINVALID, "decisions[%d].seq: %d is too large", i, d.Seq)

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
@@ -32,6 +33,14 @@ type Store struct {
 
 	// Statements of the write path, prepared once on the writer connection.
 	stmts writeStmts
+
+	// The checkpointer copies the WAL back into the database file in the
+	// background (PASSIVE: never blocking the writer), so commits do not
+	// usually pay for it; the writer's own autocheckpoint is a safety net at
+	// 64 MiB.
+	ckpt     *sql.DB
+	ckptStop chan struct{}
+	ckptDone chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -74,6 +83,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		"_synchronous":  {"FULL"},
 		"_txlock":       {"immediate"},
 		"_dqs":          {"0"},
+		// A 64 MiB page cache keeps a large group commit from spilling
+		// pages to the WAL mid-transaction (each spill is extra writes);
+		// checkpoints run in the background (see Store.ckpt), and the
+		// writer checkpoints itself only when the WAL passes 64 MiB (the
+		// background one fell behind), which bounds the file.
+		"_pragma": {"cache_size(-65536)", "wal_autocheckpoint(16384)"},
 	}))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
@@ -117,7 +132,36 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	s.ckpt, err = sql.Open("sqlite", dsn(abs, url.Values{"_busy_timeout": {fmt.Sprint(busyTimeoutMS)}}))
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+	}
+	s.ckpt.SetMaxOpenConns(1)
+	s.ckptStop, s.ckptDone = make(chan struct{}), make(chan struct{})
+	go s.checkpointLoop()
 	return s, nil
+}
+
+// checkpointInterval is how often the background checkpointer runs.
+const checkpointInterval = 500 * time.Millisecond
+
+// checkpointLoop runs PASSIVE checkpoints until Close. A PASSIVE checkpoint
+// copies what it can without waiting for readers or the writer; once the
+// WAL is fully copied and no reader needs it, the writer starts it over, so
+// the file stays bounded while the server keeps up.
+func (s *Store) checkpointLoop() {
+	defer close(s.ckptDone)
+	t := time.NewTicker(checkpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ckptStop:
+			return
+		case <-t.C:
+			s.ckpt.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		}
+	}
 }
 
 // dsn builds a file: URI, so that any character of the path (including
@@ -170,6 +214,13 @@ func (s *Store) prepare(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
+		if s.ckpt != nil {
+			close(s.ckptStop)
+			<-s.ckptDone
+			// A last full checkpoint leaves a small WAL behind.
+			s.ckpt.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+			errs = append(errs, s.ckpt.Close())
+		}
 		for _, st := range []*sql.Stmt{
 			s.stmts.head, s.stmts.insertEntry, s.stmts.insertDecision, s.stmts.upsertItem,
 			s.stmts.activeAssignment, s.stmts.deactivate, s.stmts.insertAssignment,

@@ -33,7 +33,7 @@ CREATE TABLE decisions (
     from_agent  TEXT    NOT NULL,
     queue       TEXT    NOT NULL,
     cause       TEXT    NOT NULL,
-    explanation TEXT, -- JSON of allot.Explanation; NULL when the decision has none
+    explanation TEXT, -- compact JSON of allot.Explanation (store.EncodeExplanation); NULL when none
     PRIMARY KEY (region, seq)
 ) STRICT;
 
