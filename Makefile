@@ -1,6 +1,7 @@
 # allot — make targets. `make help` lists them.
 GO ?= go
 ENGINE_PKGS := . ./rules/... ./routing/... ./engine/...
+RACE_PKGS := $(ENGINE_PKGS) ./node/... ./store/...
 
 .PHONY: help test race bench check fmt vet
 
@@ -10,8 +11,8 @@ help: ## list targets
 test: ## run every test (the README's test command)
 	$(GO) test ./...
 
-race: ## run the engine packages under the race detector
-	$(GO) test -race $(ENGINE_PKGS)
+race: ## run the engine and server-core packages under the race detector
+	$(GO) test -race $(RACE_PKGS)
 
 bench: ## run the benchmarks (figures go to docs/performance.md)
 	$(GO) test -run '^$$' -bench . -benchmem $(ENGINE_PKGS)
@@ -26,4 +27,4 @@ check: ## what CI checks: gofmt, vet, tests, race
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1; }
 	$(GO) vet ./...
 	$(GO) test ./...
-	$(GO) test -race $(ENGINE_PKGS)
+	$(GO) test -race $(RACE_PKGS)
