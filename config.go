@@ -98,9 +98,20 @@ type Queue struct {
 	// arrival) or "fifo" (arrival only).
 	Order string `json:"order,omitempty" yaml:"order,omitempty"`
 
-	// SLAMinutes is the default first-touch deadline for items routed here;
-	// a rule's SLA wins over it. 0 means none.
+	// SLAMinutes is the default response SLA of items routed here (a rule's
+	// SLA wins over it; 0 means none). It sets the item's due time (created +
+	// SLA), which orders waiting items, and gives every assignment that long
+	// to be touched: an assignment not touched in time is taken back and
+	// routed to another agent, never to the one who neglected it.
 	SLAMinutes int `json:"sla_minutes,omitempty" yaml:"sla_minutes,omitempty"`
+	// MaxReassignments bounds the SLA re-assignments of one item (default
+	// 3). The next breach escalates: to the Overflow queue when set, else to
+	// the Supervisor when set, else it is only recorded; an escalated item is
+	// not taken back for neglect again.
+	MaxReassignments int `json:"max_reassignments,omitempty" yaml:"max_reassignments,omitempty"`
+	// Supervisor is the agent who receives escalated items when the queue
+	// has no overflow queue.
+	Supervisor string `json:"supervisor,omitempty" yaml:"supervisor,omitempty"`
 
 	// Overflow names the queue an item moves to after OverflowAfterMinutes
 	// waiting with no eligible agent.

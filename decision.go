@@ -11,6 +11,7 @@ const (
 	DecisionQueued     DecisionKind = "queued"     // waits: no eligible agent with room
 	DecisionReassigned DecisionKind = "reassigned" // taken from one agent, given to another
 	DecisionUnroutable DecisionKind = "unroutable" // no rule matched and there is no default queue; the item is kept
+	DecisionEscalated  DecisionKind = "escalated"  // the SLA was breached once too often; what follows says where the item went
 )
 
 // Decision is one routing outcome with its explanation. Decisions are values:

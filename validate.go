@@ -212,8 +212,35 @@ func (r *Region) validate(presence map[string]bool) Problems {
 		} else if q.OverflowAfterMinutes != 0 {
 			ps.Add(p+".overflow_after_minutes", "set only together with overflow")
 		}
+		if q.MaxReassignments < 0 || q.MaxReassignments > 100 {
+			ps.Add(p+".max_reassignments", fmt.Sprintf("must be between 0 and 100 (0 means the default, 3), got %d", q.MaxReassignments))
+		}
+		if q.Supervisor != "" {
+			if _, ok := agents[q.Supervisor]; !ok {
+				ps.Add(p+".supervisor", fmt.Sprintf("unknown agent %q", q.Supervisor))
+			}
+		}
 		if q.StickyKey != "" && !validAttrName(q.StickyKey) {
 			ps.Add(p+".sticky_key", fmt.Sprintf("bad attribute name %q", q.StickyKey))
+		}
+	}
+	// Overflow chains must end: a → b → a would move an item back and
+	// forth forever.
+	next := make(map[string]string, len(r.Queues))
+	for _, q := range r.Queues {
+		next[q.ID] = q.Overflow
+	}
+	for i, q := range r.Queues {
+		seen := map[string]bool{q.ID: true}
+		for cur := q.Overflow; cur != ""; cur = next[cur] {
+			if seen[cur] {
+				if cur != q.ID || q.Overflow == q.ID {
+					break // reported at the queue that starts the loop, or as self-overflow
+				}
+				ps.Add(fmt.Sprintf("queues[%d].overflow", i), fmt.Sprintf("overflow chain loops back to %q", q.ID))
+				break
+			}
+			seen[cur] = true
 		}
 	}
 	if r.DefaultQueue != "" && !queues[r.DefaultQueue] {

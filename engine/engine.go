@@ -84,6 +84,14 @@ type item struct {
 	tierIdx      int
 	excluded     []string
 	slaSet       bool // DueAt was computed by the engine (not given by the item)
+
+	slaMinutes int       // response SLA of the current routing (rule's, else queue's; 0 = none)
+	touchBy    time.Time // an untouched assignment is taken back at this time
+	waitSince  time.Time // when the item started waiting in waitQueue
+	waitQueue  *queue
+	reassigns  int    // SLA re-assignments so far
+	escalated  bool   // escalated: no more re-assignments for neglect
+	timerGen   uint64 // generation of the item's live timer
 }
 
 // New builds the engine for region regionID of cfg. cfg is defaulted and
@@ -304,7 +312,11 @@ func (e *Engine) apply(ev Event) error {
 func (e *Engine) NextWake() time.Time {
 	for len(e.timers) > 0 {
 		t := e.timers[0]
-		if e.timerGen[t.agent] == t.gen {
+		if t.item != nil {
+			if t.item.timerGen == t.gen && e.items[t.item.it.ID] == t.item {
+				return t.at
+			}
+		} else if e.timerGen[t.agent] == t.gen {
 			return t.at
 		}
 		heap.Pop(&e.timers) // stale
@@ -428,11 +440,26 @@ func stickyValue(v any) (string, bool) {
 
 // route classifies x and assigns it or queues it.
 func (e *Engine) route(x *item, cause string) {
-	q := e.classify(x)
+	e.dispatchItem(x, e.classify(x), cause)
+}
+
+// dispatchItem assigns x within queue q, or queues it there (q nil:
+// unroutable).
+func (e *Engine) dispatchItem(x *item, q *queue, cause string) {
 	x.q = q
+	// The response SLA is the rule's, else the queue's it is routed in now
+	// (an overflow queue's own SLA applies after an overflow).
+	x.slaMinutes = 0
+	if x.rule >= 0 {
+		x.slaMinutes = e.region.Rules[x.rule].SLAMinutes
+	}
+	if x.slaMinutes == 0 && q != nil {
+		x.slaMinutes = q.cfg.SLAMinutes
+	}
 	if q == nil {
 		x.it.Queue = ""
 		x.it.Status = allot.StatusQueued
+		e.armItem(x)
 		e.decide(allot.Decision{Kind: allot.DecisionUnroutable, Item: x.it.ID, Cause: cause,
 			Explanation: e.explanation(x, "no routing rule matched and the region has no default queue")})
 		return
@@ -475,9 +502,16 @@ func (e *Engine) explanation(x *item, reason string) *allot.Explanation {
 }
 
 func (e *Engine) enqueue(x *item, q *queue) {
+	if x.waitQueue != q || x.waitSince.IsZero() {
+		// A new wait starts; re-queueing in the same queue (an update,
+		// a reconfigure) keeps the clock running.
+		x.waitSince, x.waitQueue = e.now, q
+	}
 	x.waiting = true
+	x.q = q
 	x.it.Status = allot.StatusQueued
 	q.waiting.ReplaceOrInsert(x)
+	e.armItem(x)
 }
 
 func (e *Engine) dequeue(x *item) {
@@ -498,6 +532,8 @@ func (e *Engine) assign(x *item, q *queue, m *routing.Member, cause string, exp 
 	a.Load += x.units
 	a.TypeLoad[x.it.Type] += x.units
 	a.Open++
+	x.waitSince, x.waitQueue = time.Time{}, nil
+	e.startTouchClock(x)
 	capped := false
 	if len(a.Agent.Caps) > 0 {
 		day, week := routing.CivilDay(e.now, a.Loc)
@@ -705,6 +741,7 @@ func (e *Engine) touch(id, agent string) error {
 	}
 	if x.it.Status == allot.StatusAssigned {
 		x.it.Status = allot.StatusWorking
+		e.armItem(x) // touched in time: the SLA clock stops
 	}
 	return nil
 }
@@ -737,6 +774,7 @@ func (e *Engine) close(id string) error {
 	owner := e.unown(x)
 	delete(e.items, id)
 	x.it.Status = allot.StatusClosed
+	x.timerGen++ // its timer, if any, is void
 	if owner != nil {
 		e.dispatchAgent(owner, "capacity_freed")
 	}
@@ -854,4 +892,6 @@ func (e *Engine) own(x *item, a *routing.AgentState, q *queue) {
 	a.Load += x.units
 	a.TypeLoad[x.it.Type] += x.units
 	a.Open++
+	x.waitSince, x.waitQueue = time.Time{}, nil
+	e.startTouchClock(x)
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,6 +83,18 @@ func genConfig(t *rapid.T) allot.Config {
 		}
 		if rapid.Bool().Draw(t, "sticky") {
 			q.StickyKey = "account"
+		}
+		if rapid.Bool().Draw(t, "sla") {
+			q.SLAMinutes = rapid.SampledFrom([]int{1, 5, 30, 240}).Draw(t, "slaMinutes")
+			q.MaxReassignments = rapid.IntRange(0, 3).Draw(t, "maxReassign")
+		}
+		if i > 0 && rapid.Bool().Draw(t, "overflow") {
+			// Only towards a lower-numbered queue, so chains end.
+			q.Overflow = fmt.Sprintf("q%d", rapid.IntRange(0, i-1).Draw(t, "overflowTo"))
+			q.OverflowAfterMinutes = rapid.SampledFrom([]int{1, 10, 60}).Draw(t, "overflowAfter")
+		}
+		if rapid.IntRange(0, 3).Draw(t, "hasSupervisor") == 0 {
+			q.Supervisor = rapid.SampledFrom(r.Agents).Draw(t, "supervisor").ID
 		}
 		for _, a := range r.Agents {
 			if rapid.IntRange(0, 2).Draw(t, "member") > 0 {
@@ -190,13 +203,17 @@ type model struct {
 	excluded map[string][]string
 	caps     map[string]map[string]int // agent → "d<day>|type" / "w<week>|type" → count
 
+	deadline  map[string]time.Time // owned item → when its untouched assignment must be taken back
+	escalated map[string]bool
+
 	reconfigured bool
 }
 
 func newModel(cfg allot.Config) *model {
 	cfg = cfg.WithDefaults()
 	m := &model{cfg: &cfg.Regions[0], agents: map[string]*allot.Agent{}, presence: map[string]string{}, routable: map[string]bool{},
-		owner: map[string]string{}, itemType: map[string]string{}, excluded: map[string][]string{}, caps: map[string]map[string]int{}}
+		owner: map[string]string{}, itemType: map[string]string{}, excluded: map[string][]string{}, caps: map[string]map[string]int{},
+		deadline: map[string]time.Time{}, escalated: map[string]bool{}}
 	for _, p := range cfg.Presence {
 		m.routable[p.Name] = p.Routable
 	}
@@ -263,6 +280,29 @@ func (m *model) loc(a *allot.Agent) *time.Location {
 	}
 	loc, _ := time.LoadLocation(name)
 	return loc
+}
+
+// hasRoom is the capacity part of the oracle (a supervisor's escalation
+// checks only that).
+func (m *model) hasRoom(agent string, it allot.Item) bool {
+	a := m.agents[agent]
+	total, _ := m.load(agent)
+	return total+m.units(it.Type) <= a.Capacity.Total
+}
+
+// slaMinutes is the response SLA of an item routed in queue.
+func (m *model) slaMinutes(it allot.Item, queue string) int {
+	for _, ru := range m.cfg.Rules {
+		if ru.Name == it.Rule && ru.SLAMinutes > 0 {
+			return ru.SLAMinutes
+		}
+	}
+	for _, q := range m.cfg.Queues {
+		if q.ID == queue {
+			return q.SLAMinutes
+		}
+	}
+	return 0
 }
 
 // eligible is the oracle: may agent take item it (of rule ruleName) at time at?
@@ -339,6 +379,15 @@ func (m *model) countCaps(agent, typ string, at time.Time) {
 	}
 }
 
+func (m *model) supervisor(queue string) string {
+	for _, q := range m.cfg.Queues {
+		if q.ID == queue {
+			return q.Supervisor
+		}
+	}
+	return ""
+}
+
 func (m *model) members(queue string) []string {
 	for _, q := range m.cfg.Queues {
 		if q.ID == queue {
@@ -364,15 +413,25 @@ func runChecked(t *rapid.T, cfg allot.Config, steps []step) []allot.Decision {
 		for _, it := range e.Items() {
 			before[it.ID] = it
 		}
+		// Timers due up to now fire first, in a tick of their own; then the
+		// event (whose own Apply finds no timer left to fire). ApplyTo does
+		// the same in one call; splitting lets the model see which is which.
+		tds, err := e.Apply(Tick{})
+		if err != nil {
+			t.Fatalf("step %d: tick: %v", si, err)
+		}
+		all = append(all, tds...)
+		if os.Getenv("PROP_DEBUG") != "" {
+			for _, d := range tds {
+				t.Logf("step %d tick: %s %s agent=%s from=%s queue=%s cause=%s at=%v", si, d.Kind, d.Item, d.Agent, d.From, d.Queue, d.Cause, d.At)
+			}
+		}
+		m.decisions(t, si, func(id string) (allot.Item, bool) { it, ok := before[id]; return it, ok }, tds)
 		ds, err := e.Apply(s.ev)
 		all = append(all, ds...)
-		// Timers due up to now fire before the event: their decisions come
-		// first (cause "schedule"), then the event's effect, then its decisions.
-		n := 0
-		for n < len(ds) && ds[n].Cause == "schedule" {
-			n++
+		if err != nil && len(ds) != 0 {
+			t.Fatalf("step %d: failed event %#v made decisions %+v", si, s.ev, ds)
 		}
-		m.decisions(t, si, func(id string) (allot.Item, bool) { it, ok := before[id]; return it, ok }, ds[:n])
 		if err == nil {
 			switch ev := s.ev.(type) {
 			case ItemArrived:
@@ -380,18 +439,20 @@ func runChecked(t *rapid.T, cfg allot.Config, steps []step) []allot.Decision {
 				m.owner[ev.Item.ID] = ""
 			case ItemClosed:
 				delete(m.owner, ev.ID)
+				delete(m.deadline, ev.ID)
+			case ItemTouched:
+				delete(m.deadline, ev.ID) // touched in time: the SLA clock stops
 			case ItemReleased:
 				m.owner[ev.ID] = ""
 				m.excluded[ev.ID] = append(m.excluded[ev.ID], ev.Agent)
+				delete(m.deadline, ev.ID)
 			case AgentPresence:
 				m.presence[ev.Agent] = ev.Status
 			case ConfigChanged:
 				m.reconfigure(ev.Config)
 			}
-		} else if n != len(ds) {
-			t.Fatalf("step %d: failed event %#v made decisions %+v", si, s.ev, ds[n:])
 		}
-		m.decisions(t, si, e.Item, ds[n:])
+		m.decisions(t, si, e.Item, ds)
 		if os.Getenv("PROP_DEBUG") != "" {
 			for _, d := range ds {
 				t.Logf("step %d %T: %s %s agent=%s from=%s queue=%s cause=%s", si, s.ev, d.Kind, d.Item, d.Agent, d.From, d.Queue, d.Cause)
@@ -405,12 +466,28 @@ func runChecked(t *rapid.T, cfg allot.Config, steps []step) []allot.Decision {
 // decisions judges each decision with the oracle and applies it to the model.
 func (m *model) decisions(t *rapid.T, si int, lookup func(string) (allot.Item, bool), ds []allot.Decision) {
 	for _, d := range ds {
+		if strings.HasPrefix(d.Cause, "sla_breach") && d.From != "" {
+			// Taken back for neglect: never offered back to that agent.
+			if m.owner[d.Item] != d.From {
+				t.Fatalf("step %d: %s taken back from %s, but the model's owner is %q", si, d.Item, d.From, m.owner[d.Item])
+			}
+			if now := d.At; now.Before(m.deadline[d.Item]) {
+				t.Fatalf("step %d: %s taken back at %v, before its deadline %v", si, d.Item, now, m.deadline[d.Item])
+			}
+			m.excluded[d.Item] = append(m.excluded[d.Item], d.From)
+		}
 		switch d.Kind {
+		case allot.DecisionEscalated:
+			m.owner[d.Item] = ""
+			m.escalated[d.Item] = true
+			delete(m.deadline, d.Item)
+			continue
 		case allot.DecisionQueued, allot.DecisionUnroutable:
 			// A reroute or release that ended waiting leaves no owner.
 			if _, open := m.owner[d.Item]; open {
 				m.owner[d.Item] = ""
 			}
+			delete(m.deadline, d.Item)
 			continue
 		case allot.DecisionAssigned, allot.DecisionReassigned:
 		default:
@@ -433,11 +510,19 @@ func (m *model) decisions(t *rapid.T, si int, lookup func(string) (allot.Item, b
 		if !ok {
 			t.Fatalf("step %d: assigned item %s not open", si, d.Item)
 		}
-		if why := m.eligible(d.Agent, it, d.At, d.Cause == "next"); why != "" {
+		if d.Cause == "escalated" && d.Kind == allot.DecisionAssigned && m.supervisor(it.Queue) == d.Agent {
+			if !m.hasRoom(d.Agent, it) {
+				t.Fatalf("step %d: %s escalated to supervisor %s without room", si, d.Item, d.Agent)
+			}
+		} else if why := m.eligible(d.Agent, it, d.At, d.Cause == "next"); why != "" {
 			t.Fatalf("step %d: %s assigned to %s at %v but the agent is not eligible: %s\ndecision %+v", si, d.Item, d.Agent, d.At, why, d)
 		}
 		m.owner[d.Item] = d.Agent
 		m.countCaps(d.Agent, it.Type, d.At)
+		delete(m.deadline, d.Item)
+		if sla := m.slaMinutes(it, d.Queue); sla > 0 && !m.escalated[d.Item] {
+			m.deadline[d.Item] = d.At.Add(time.Duration(sla) * time.Minute)
+		}
 	}
 }
 
@@ -473,6 +558,13 @@ func checkState(t *rapid.T, si int, e *Engine, m *model) {
 		// otherwise nobody is ever over capacity.
 		if st.Load > st.Capacity && !m.reconfigured {
 			t.Fatalf("step %d: agent %s over capacity: %d > %d", si, id, st.Load, st.Capacity)
+		}
+	}
+	// The response SLA: no untouched item stays with its owner at or past
+	// its deadline (timers fire at their instant, whenever the driver ticks).
+	for _, it := range items {
+		if dl, ok := m.deadline[it.ID]; ok && it.Status == allot.StatusAssigned && !now.Before(dl) {
+			t.Fatalf("step %d: item %s untouched with %s at %v, past its deadline %v", si, it.ID, it.Owner, now, dl)
 		}
 	}
 	// Work conservation: no waiting item has an eligible (push) agent with room.

@@ -93,7 +93,8 @@ func (e *Engine) Reconfigure(cfg allot.Config) ([]allot.Decision, error) {
 	var from []string
 	for _, x := range old {
 		y := &item{it: x.it, basePriority: x.basePriority, arrival: x.arrival, units: ne.unitsOf(x.it.Type),
-			rule: -1, scoring: nil, tierIdx: 0, excluded: slices.Clone(x.excluded), slaSet: x.slaSet}
+			rule: -1, scoring: nil, tierIdx: 0, excluded: slices.Clone(x.excluded), slaSet: x.slaSet,
+			slaMinutes: x.slaMinutes, touchBy: x.touchBy, reassigns: x.reassigns, escalated: x.escalated}
 		ne.items[y.it.ID] = y
 		if x.owner != nil {
 			if j, ok := ne.agentIdx[x.owner.Agent.ID]; ok {
@@ -110,12 +111,20 @@ func (e *Engine) Reconfigure(cfg allot.Config) ([]allot.Decision, error) {
 				a.Load += y.units
 				a.TypeLoad[y.it.Type] += y.units
 				a.Open++
+				ne.armItem(y) // the SLA clock keeps running
 				continue
 			}
 			y.it.Owner = ""
 			reroute = append(reroute, y)
 			from = append(from, x.owner.Agent.ID)
 			continue
+		}
+		if x.waiting {
+			// Keep the overflow clock of an item that stays in its queue.
+			y.waitSince = x.waitSince
+			if qi, ok := ne.queueIdx[x.q.cfg.ID]; ok {
+				y.waitQueue = ne.queues[qi]
+			}
 		}
 		reroute = append(reroute, y)
 		from = append(from, "")

@@ -2,25 +2,39 @@ package engine
 
 import (
 	"container/heap"
+	"fmt"
 	"time"
 
+	"github.com/allot/allot"
 	"github.com/allot/allot/routing"
 )
 
 // timer wakes the engine for one agent at a schedule, absence or cap
-// boundary. Each agent has at most one live timer: its generation must match.
+// boundary, or for one item (its SLA touch deadline, its overflow time).
+// Each agent and each item has at most one live timer: the generation in the
+// timer must match the owner's.
 type timer struct {
 	at    time.Time
-	agent int
+	agent int   // -1 for an item timer
+	item  *item // nil for an agent timer
 	gen   uint64
 }
 
 type timerHeap []timer
 
 func (h timerHeap) Len() int { return len(h) }
+
+// Less orders by time; at one instant agents first (in agent order), then
+// items in arrival order, so firing order is deterministic.
 func (h timerHeap) Less(i, j int) bool {
 	if !h[i].at.Equal(h[j].at) {
 		return h[i].at.Before(h[j].at)
+	}
+	if (h[i].item == nil) != (h[j].item == nil) {
+		return h[i].item == nil
+	}
+	if h[i].item != nil {
+		return h[i].item.arrival < h[j].item.arrival
 	}
 	return h[i].agent < h[j].agent
 }
@@ -38,6 +52,17 @@ func (h *timerHeap) Pop() any {
 func (e *Engine) advance(now time.Time) {
 	for len(e.timers) > 0 && !e.timers[0].at.After(now) {
 		t := heap.Pop(&e.timers).(timer)
+		if t.item != nil {
+			x := t.item
+			if x.timerGen != t.gen || e.items[x.it.ID] != x {
+				continue
+			}
+			if t.at.After(e.now) {
+				e.now = t.at
+			}
+			e.itemTimer(x)
+			continue
+		}
 		if e.timerGen[t.agent] != t.gen {
 			continue
 		}
@@ -82,6 +107,85 @@ func (e *Engine) refreshAgent(i int, at time.Time) {
 	if !next.IsZero() {
 		heap.Push(&e.timers, timer{at: next, agent: i, gen: e.timerGen[i]})
 	}
+}
+
+// startTouchClock starts the SLA clock of a new assignment of x.
+func (e *Engine) startTouchClock(x *item) {
+	x.touchBy = time.Time{}
+	if x.slaMinutes > 0 && !x.escalated {
+		x.touchBy = e.now.Add(time.Duration(x.slaMinutes) * time.Minute)
+	}
+	e.armItem(x)
+}
+
+// armItem replaces x's timer with the one its state calls for: the touch
+// deadline of an untouched assignment, or the overflow time of a waiting
+// item whose queue overflows.
+func (e *Engine) armItem(x *item) {
+	x.timerGen++
+	var at time.Time
+	switch {
+	case x.owner != nil && x.it.Status == allot.StatusAssigned && !x.touchBy.IsZero():
+		at = x.touchBy
+	case x.waiting && x.q != nil && x.q.cfg.Overflow != "":
+		at = x.waitSince.Add(time.Duration(x.q.cfg.OverflowAfterMinutes) * time.Minute)
+	}
+	if !at.IsZero() {
+		heap.Push(&e.timers, timer{at: at, agent: -1, item: x, gen: x.timerGen})
+	}
+}
+
+// itemTimer handles x's timer at e.now.
+func (e *Engine) itemTimer(x *item) {
+	switch {
+	case x.owner != nil && x.it.Status == allot.StatusAssigned:
+		e.neglected(x)
+	case x.waiting && x.q != nil && x.q.cfg.Overflow != "":
+		from := x.q
+		to := e.queues[e.queueIdx[from.cfg.Overflow]]
+		e.dequeue(x)
+		e.dispatchItem(x, to, fmt.Sprintf("overflow: waited %d minutes in %s with no eligible agent", from.cfg.OverflowAfterMinutes, from.cfg.ID))
+	}
+}
+
+// neglected takes an untouched item back from its owner at its SLA deadline
+// and routes it to another agent — never the one who neglected it — or, past
+// the queue's re-assignment limit, escalates it.
+func (e *Engine) neglected(x *item) {
+	a := e.unown(x)
+	from := a.Agent.ID
+	x.reassigns++
+	x.excluded = append(x.excluded, from)
+	x.touchBy = time.Time{}
+	q := x.q
+	cause := fmt.Sprintf("sla_breach: not touched within %d minutes", x.slaMinutes)
+	limit := 3
+	if q != nil && q.cfg.MaxReassignments > 0 {
+		limit = q.cfg.MaxReassignments
+	}
+	if x.reassigns <= limit {
+		e.routeFrom(x, cause, from)
+		e.dispatchAgent(a, "capacity_freed")
+		return
+	}
+	x.escalated = true
+	exp := e.explanation(x, fmt.Sprintf("the response SLA was breached %d times (limit %d): escalated", x.reassigns, limit))
+	e.decide(allot.Decision{Kind: allot.DecisionEscalated, Item: x.it.ID, From: from, Queue: x.it.Queue, Cause: cause, Explanation: exp})
+	switch {
+	case q != nil && q.cfg.Overflow != "":
+		e.dispatchItem(x, e.queues[e.queueIdx[q.cfg.Overflow]], "escalated")
+	case q != nil && q.cfg.Supervisor != "" && e.agents[e.agentIdx[q.cfg.Supervisor]].Load+x.units <= e.agents[e.agentIdx[q.cfg.Supervisor]].Agent.Capacity.Total:
+		// The supervisor takes it whatever their presence, but never
+		// beyond their capacity (without room the item waits in q).
+		sup := e.agents[e.agentIdx[q.cfg.Supervisor]]
+		e.own(x, sup, q)
+		e.seq++
+		e.out = append(e.out, allot.Decision{Seq: e.seq, At: e.now, Kind: allot.DecisionAssigned, Item: x.it.ID, Agent: sup.Agent.ID,
+			Queue: x.it.Queue, Cause: "escalated", Explanation: e.explanation(x, "escalated to the queue's supervisor "+sup.Agent.ID)})
+	default:
+		e.dispatchItem(x, q, "escalated")
+	}
+	e.dispatchAgent(a, "capacity_freed")
 }
 
 // capReached reports whether any of a's caps is exhausted at time at.

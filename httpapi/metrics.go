@@ -43,6 +43,7 @@ func NewMetrics(reg *prometheus.Registry) *node.Metrics {
 		Name: "allot_commit_entries", Help: "Log entries written by one group commit.",
 		Buckets: prometheus.ExponentialBuckets(1, 2, 11),
 	}, []string{"region"}))
+	breaches := register(reg, prometheus.NewCounter(slaBreachOpts))
 	register(reg, collectors.NewGoCollector())
 	register(reg, collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return &node.Metrics{
@@ -50,6 +51,7 @@ func NewMetrics(reg *prometheus.Registry) *node.Metrics {
 			decisions.WithLabelValues(region, string(kind)).Inc()
 		},
 		ItemsCreated: func(region string, n int) { created.WithLabelValues(region).Add(float64(n)) },
+		SLABreach:    func(string, string) { breaches.Inc() },
 		Batch: func(region string, n int, d, c time.Duration) {
 			decide.WithLabelValues(region).Observe(d.Seconds())
 			if n > 0 {
@@ -58,6 +60,11 @@ func NewMetrics(reg *prometheus.Registry) *node.Metrics {
 			}
 		},
 	}
+}
+
+var slaBreachOpts = prometheus.CounterOpts{
+	Name: "allot_sla_breaches_total",
+	Help: "Assignments not touched within their response SLA and taken back (by the SLA timers).",
 }
 
 // register registers c on reg, or returns the collector already there.
@@ -91,12 +98,9 @@ func (a *API) registerMetrics(reg *prometheus.Registry) {
 			Name: "allot_http_request_seconds", Help: "HTTP request duration, by route pattern.",
 			Buckets: prometheus.ExponentialBuckets(1e-4, 2, 16),
 		}, []string{"route"})),
-		// SLA breaches are detected by the SLA timers (later work); the
-		// series exists from the start so that dashboards and alerts can
-		// be written against it.
-		slaBreaches: register(reg, prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "allot_sla_breaches_total", Help: "Items not touched within their SLA.",
-		})),
+		// The same counter NewMetrics feeds (register reuses it), so the
+		// series exists even when the node was opened without metrics.
+		slaBreaches: register(reg, prometheus.NewCounter(slaBreachOpts)),
 	}
 	register(reg, &queueCollector{a: a})
 }

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"strings"
 	"time"
 
 	"github.com/allot/allot"
@@ -12,6 +13,9 @@ import (
 type Metrics struct {
 	// Decided is called once per decision.
 	Decided func(region string, kind allot.DecisionKind, queue string)
+	// SLABreach is called once per committed SLA breach (an assignment not
+	// touched within its response SLA, taken back).
+	SLABreach func(region, queue string)
 	// ItemsCreated is called once per committed new item.
 	ItemsCreated func(region string, n int)
 	// Batch is called once per group commit with the time spent deciding
@@ -23,9 +27,12 @@ func (m *Metrics) observeBatch(region string, b *store.Batch, decide, commit tim
 	if m.Batch != nil {
 		m.Batch(region, len(b.Entries), decide, commit)
 	}
-	if m.Decided != nil {
-		for _, d := range b.Decisions {
+	for _, d := range b.Decisions {
+		if m.Decided != nil {
 			m.Decided(region, d.Kind, d.Queue)
+		}
+		if m.SLABreach != nil && d.From != "" && strings.HasPrefix(d.Cause, "sla_breach") {
+			m.SLABreach(region, d.Queue)
 		}
 	}
 	if m.ItemsCreated != nil {

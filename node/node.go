@@ -34,6 +34,9 @@ type Options struct {
 	MaxBatch int
 	// Metrics, when non-nil, is updated as the node works.
 	Metrics *Metrics
+	// TimeScale is how many seconds of Clock time pass per real second
+	// (default 1). Tests run a fast clock; timers then sleep accordingly.
+	TimeScale float64
 }
 
 type systemClock struct{}
@@ -66,6 +69,9 @@ func Open(ctx context.Context, st store.Store, opts Options) (*Node, error) {
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 512
+	}
+	if opts.TimeScale <= 0 {
+		opts.TimeScale = 1
 	}
 	n := &Node{st: st, clock: opts.Clock, log: opts.Logger, opts: opts, regions: map[string]*region{}}
 	seq, hash, err := st.Head(ctx, "")

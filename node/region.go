@@ -196,9 +196,9 @@ func (r *region) armTimer() {
 	if wake.IsZero() {
 		return
 	}
-	d := wake.Sub(r.n.clock.Now())
+	d := time.Duration(float64(wake.Sub(r.n.clock.Now())) / r.n.opts.TimeScale)
 	if d < 0 {
-		d = 0
+		d = 0 // overdue (e.g. it came due while the server was down): now
 	}
 	r.timer.Reset(d)
 }

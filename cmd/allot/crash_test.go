@@ -50,6 +50,7 @@ type server struct {
 	bin  string
 	db   string
 	addr string
+	env  []string // extra environment
 	cmd  *exec.Cmd
 	logs *bytes.Buffer
 }
@@ -57,6 +58,7 @@ type server struct {
 func (s *server) start() {
 	s.t.Helper()
 	s.cmd = exec.Command(s.bin, "serve", "--addr", s.addr, "--db", s.db)
+	s.cmd.Env = append(os.Environ(), s.env...)
 	s.logs = &bytes.Buffer{}
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {

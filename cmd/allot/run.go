@@ -118,7 +118,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer st.Close()
 	reg := prometheus.NewRegistry()
 	metrics := httpapi.NewMetrics(reg)
-	n, err := node.Open(ctx, st, node.Options{Logger: log, Metrics: metrics})
+	nopts := node.Options{Logger: log, Metrics: metrics}
+	if spec := os.Getenv("ALLOT_TEST_CLOCK"); spec != "" {
+		c, err := parseTestClock(spec)
+		if err != nil {
+			fmt.Fprintln(stderr, "allot serve: ALLOT_TEST_CLOCK:", err)
+			return 2
+		}
+		nopts.Clock, nopts.TimeScale = c, c.scale
+		log.Warn("running on a test clock", "epoch", c.epoch, "scale", c.scale)
+	}
+	n, err := node.Open(ctx, st, nopts)
 	if err != nil {
 		fmt.Fprintln(stderr, "allot serve:", err)
 		return 1
@@ -277,4 +287,30 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	return 0
+}
+
+// testClock runs time faster than the wall clock, for real-process tests of
+// timers: Now = epoch + (wall − epoch) · scale. It is a pure function of the
+// wall clock, so restarted processes agree on it.
+type testClock struct {
+	epoch time.Time
+	scale float64
+}
+
+func (c testClock) Now() time.Time {
+	return c.epoch.Add(time.Duration(float64(time.Since(c.epoch)) * c.scale)).UTC()
+}
+
+// parseTestClock parses ALLOT_TEST_CLOCK: "<epoch unix nanoseconds>,<scale>".
+func parseTestClock(spec string) (testClock, error) {
+	e, sc, ok := strings.Cut(spec, ",")
+	var ns int64
+	var scale float64
+	if _, err := fmt.Sscan(e, &ns); !ok || err != nil {
+		return testClock{}, fmt.Errorf("want <epoch unix nanoseconds>,<scale>, got %q", spec)
+	}
+	if _, err := fmt.Sscan(sc, &scale); err != nil || scale <= 0 || scale > 1e6 {
+		return testClock{}, fmt.Errorf("scale must be a number in (0, 1e6], got %q", sc)
+	}
+	return testClock{epoch: time.Unix(0, ns), scale: scale}, nil
 }

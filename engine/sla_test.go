@@ -1,0 +1,185 @@
+package engine
+
+import (
+	"testing"
+	"time"
+
+	"github.com/allot/allot"
+)
+
+func slaConfig() *cfgB {
+	return config().agent("ana", 5).agent("bo", 5).agent("cy", 5).
+		queue("q", allot.RoundRobin, "ana", "bo", "cy").q(func(q *allot.Queue) { q.SLAMinutes = 15 }).defaultQueue("q")
+}
+
+func TestNeglectedItemIsReassignedAtItsDeadlineOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, slaConfig())
+	h.arrive("x", nil) // ana at t0
+	deadline := t0.Add(15 * time.Minute)
+	if w := h.e.NextWake(); !w.Equal(deadline) {
+		t.Fatalf("next wake %v, want the touch deadline %v", w, deadline)
+	}
+	h.clock.Set(deadline.Add(-time.Nanosecond))
+	if ds := h.apply(Tick{}); len(ds) != 0 {
+		t.Fatalf("re-assigned before the deadline: %+v", ds)
+	}
+	h.clock.Set(deadline.Add(time.Hour)) // the driver may be late; the breach happens at the deadline
+	ds := h.apply(Tick{})
+	if len(ds) < 1 || ds[0].Kind != allot.DecisionReassigned || ds[0].From != "ana" || ds[0].Agent == "ana" ||
+		!ds[0].At.Equal(deadline) || ds[0].Cause != "sla_breach: not touched within 15 minutes" {
+		t.Fatalf("at the deadline: %+v", ds)
+	}
+	// bo got it at the deadline; its own deadline, 15 minutes later, also
+	// passed: one re-assignment to cy at that instant; cy's passed too, and
+	// with all three excluded the item waits — each breach exactly once, at
+	// its own deadline.
+	if len(ds) != 3 || ds[1].From != "bo" || ds[1].Agent != "cy" || !ds[1].At.Equal(deadline.Add(15*time.Minute)) ||
+		ds[2].Kind != allot.DecisionQueued || ds[2].From != "cy" || !ds[2].At.Equal(deadline.Add(30*time.Minute)) {
+		t.Fatalf("decisions %+v", ds)
+	}
+	if ds := h.apply(Tick{}); len(ds) != 0 {
+		t.Fatalf("a second tick re-fired: %+v", ds)
+	}
+}
+
+func TestTouchedInTimeStaysPut(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, slaConfig())
+	h.arrive("x", nil)
+	h.clock.Advance(14 * time.Minute)
+	h.apply(ItemTouched{ID: "x", Agent: "ana"})
+	h.clock.Advance(24 * time.Hour)
+	if ds := h.apply(Tick{}); len(ds) != 0 || h.owner("x") != "ana" {
+		t.Fatalf("a touched item moved: %+v", ds)
+	}
+	if w := h.e.NextWake(); !w.IsZero() {
+		t.Fatalf("a timer is still armed for %v", w)
+	}
+}
+
+func TestEscalationAfterTooManyBreaches(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		edit      func(q *allot.Queue)
+		wantAgent string
+		wantQueue string
+	}{
+		{"to the overflow queue", func(q *allot.Queue) { q.Overflow, q.OverflowAfterMinutes = "escalations", 60 }, "dee", "escalations"},
+		{"to the supervisor", func(q *allot.Queue) { q.Supervisor = "dee" }, "dee", "q"},
+		{"recorded only", func(q *allot.Queue) {}, "ana", "q"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := config().agent("ana", 5).agent("bo", 5).agent("dee", 5).
+				queue("q", allot.RoundRobin, "ana", "bo").q(func(q *allot.Queue) {
+				q.SLAMinutes, q.MaxReassignments = 10, 1
+				tt.edit(q)
+			}).
+				queue("escalations", allot.RoundRobin, "dee").defaultQueue("q")
+			h := newHarness(t, b)
+			h.arrive("x", nil)         // ana
+			h.clock.Advance(time.Hour) // ana breaches (→ bo), bo breaches (→ escalation)
+			ds := h.apply(Tick{})
+			var esc *allot.Decision
+			for i := range ds {
+				if ds[i].Kind == allot.DecisionEscalated {
+					esc = &ds[i]
+				}
+			}
+			if esc == nil || esc.From != "bo" {
+				t.Fatalf("no escalation from bo in %+v", ds)
+			}
+			it, _ := h.e.Item("x")
+			if tt.name == "recorded only" {
+				// Both members were excluded; the item waits in q.
+				if it.Owner != "" || it.Queue != "q" {
+					t.Fatalf("item %+v, want waiting in q", it)
+				}
+				return
+			}
+			if it.Owner != tt.wantAgent || it.Queue != tt.wantQueue {
+				t.Fatalf("item owner %q queue %q, want %q %q", it.Owner, it.Queue, tt.wantAgent, tt.wantQueue)
+			}
+			// Escalated items are not taken back for neglect again.
+			h.clock.Advance(24 * time.Hour)
+			if ds := h.apply(Tick{}); len(ds) != 0 {
+				t.Fatalf("escalated item moved again: %+v", ds)
+			}
+		})
+	}
+}
+
+func TestOverflowAfterWaiting(t *testing.T) {
+	t.Parallel()
+	b := config().agent("ana", 1).agent("bo", 5).
+		queue("q", allot.RoundRobin, "ana").q(func(q *allot.Queue) { q.Overflow, q.OverflowAfterMinutes = "backup", 10 }).
+		queue("backup", allot.RoundRobin, "bo").defaultQueue("q")
+	h := newHarness(t, b)
+	h.arrive("busy", nil) // ana is full
+	h.clock.Advance(2 * time.Minute)
+	h.arrive("x", nil) // waits in q from t0+2m
+	h.clock.Set(t0.Add(11*time.Minute + 59*time.Second))
+	if ds := h.apply(Tick{}); len(ds) != 0 {
+		t.Fatalf("overflowed early: %+v", ds)
+	}
+	h.clock.Set(t0.Add(30 * time.Minute))
+	ds := h.apply(Tick{})
+	if len(ds) != 1 || ds[0].Agent != "bo" || ds[0].Queue != "backup" || !ds[0].At.Equal(t0.Add(12*time.Minute)) ||
+		ds[0].Cause != "overflow: waited 10 minutes in q with no eligible agent" {
+		t.Fatalf("overflow: %+v", ds)
+	}
+}
+
+func TestOverflowLoopIsRejected(t *testing.T) {
+	t.Parallel()
+	b := config().agent("ana", 1).
+		queue("a", allot.RoundRobin, "ana").q(func(q *allot.Queue) { q.Overflow, q.OverflowAfterMinutes = "b", 5 }).
+		queue("b", allot.RoundRobin, "ana").q(func(q *allot.Queue) { q.Overflow, q.OverflowAfterMinutes = "a", 5 })
+	_, err := New(b.config(), "eu", &allot.ManualClock{T: t0})
+	if allot.ErrorCode(err) != allot.EINVALID {
+		t.Fatalf("overflow loop: %v", err)
+	}
+}
+
+// TestShiftsAcrossDST checks that shifts start at their local wall-clock time
+// on both sides of a DST change, in two zones, through the engine's timers.
+func TestShiftsAcrossDST(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		zone   string
+		before time.Time // a Monday before the change
+		after  time.Time // a Monday after it
+		start  [2]int    // UTC hour of 09:00 local before and after
+	}{
+		{"Europe/Paris", time.Date(2026, 3, 23, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 30, 0, 0, 0, 0, time.UTC), [2]int{8, 7}},
+		{"America/New_York", time.Date(2026, 10, 26, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC), [2]int{13, 14}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.zone, func(t *testing.T) {
+			t.Parallel()
+			b := config().agent("ana", 100).a(func(a *allot.Agent) {
+				a.Schedule = &allot.Schedule{TimeZone: tt.zone, Shifts: []allot.Shift{{Days: "mon-fri", Start: "09:00", End: "17:00"}}}
+			}).queue("q", allot.RoundRobin, "ana").defaultQueue("q")
+			clock := &allot.ManualClock{T: tt.before}
+			e, err := New(b.config(), "eu", clock)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, day := range []time.Time{tt.before, tt.after} {
+				clock.Set(day)
+				if _, err := e.Apply(ItemArrived{Item: allot.Item{ID: day.Format("x0102"), Type: "lead"}}); err != nil {
+					t.Fatal(err)
+				}
+				clock.Set(day.Add(24 * time.Hour))
+				ds, _ := e.Apply(Tick{})
+				want := day.Add(time.Duration(tt.start[i]) * time.Hour)
+				if len(ds) != 1 || !ds[0].At.Equal(want) {
+					t.Fatalf("%s: %+v, want the item assigned at %v", day.Format("2006-01-02"), ds, want)
+				}
+			}
+		})
+	}
+}
