@@ -53,9 +53,24 @@ type Region struct {
 	// ScoringRules add points to an item's score; every matching rule counts.
 	ScoringRules []ScoringRule `json:"scoring_rules,omitempty" yaml:"scoring_rules,omitempty"`
 	// DefaultQueue receives items no routing rule matches. Empty means such
-	// items are rejected as unroutable.
+	// items are kept as unroutable.
 	DefaultQueue string `json:"default_queue,omitempty" yaml:"default_queue,omitempty"`
+
+	// AbsencePolicy is what happens to an agent's open items when one of its
+	// absences starts (agents may override it): "keep" (default),
+	// "reassign_untouched" or "reassign_all".
+	AbsencePolicy AbsencePolicy `json:"absence_policy,omitempty" yaml:"absence_policy,omitempty"`
 }
+
+// AbsencePolicy says what happens to an absent agent's open items.
+type AbsencePolicy string
+
+// Absence policies.
+const (
+	AbsenceKeep              AbsencePolicy = "keep"               // items stay; the SLA timers still move untouched ones
+	AbsenceReassignUntouched AbsencePolicy = "reassign_untouched" // assigned, not yet touched items are routed to others
+	AbsenceReassignAll       AbsencePolicy = "reassign_all"       // every open item is routed to others
+)
 
 // ItemType declares a kind of work item and its size in capacity units.
 type ItemType struct {
@@ -209,6 +224,8 @@ type Agent struct {
 	// Schedule is when the agent works; nil means always.
 	Schedule *Schedule `json:"schedule,omitempty" yaml:"schedule,omitempty"`
 	Absences []Absence `json:"absences,omitempty" yaml:"absences,omitempty"`
+	// AbsencePolicy overrides the region's for this agent.
+	AbsencePolicy AbsencePolicy `json:"absence_policy,omitempty" yaml:"absence_policy,omitempty"`
 
 	// Manual agents are never auto-assigned (pushed) work; they receive an
 	// item only when they ask for the next one.

@@ -243,6 +243,9 @@ func (r *Region) validate(presence map[string]bool) Problems {
 			seen[cur] = true
 		}
 	}
+	if !validAbsencePolicy(r.AbsencePolicy) {
+		ps.Add("absence_policy", fmt.Sprintf("unknown absence policy %q; want keep, reassign_untouched or reassign_all", r.AbsencePolicy))
+	}
 	if r.DefaultQueue != "" && !queues[r.DefaultQueue] {
 		ps.Add("default_queue", fmt.Sprintf("unknown queue %q", r.DefaultQueue))
 	}
@@ -336,6 +339,9 @@ func (a *Agent) validate(presence map[string]bool) Problems {
 			ps.Add(p, "a cap needs per_day or per_week")
 		}
 	}
+	if !validAbsencePolicy(a.AbsencePolicy) {
+		ps.Add("absence_policy", fmt.Sprintf("unknown absence policy %q; want keep, reassign_untouched or reassign_all", a.AbsencePolicy))
+	}
 	if !presence[a.Presence] {
 		ps.Add("presence", fmt.Sprintf("unknown presence status %q; want one of %s", a.Presence, strings.Join(sortedKeys(presence), ", ")))
 	}
@@ -362,6 +368,14 @@ func (a *Agent) validate(presence map[string]bool) Problems {
 		}
 	}
 	return ps
+}
+
+func validAbsencePolicy(p AbsencePolicy) bool {
+	switch p {
+	case "", AbsenceKeep, AbsenceReassignUntouched, AbsenceReassignAll:
+		return true
+	}
+	return false
 }
 
 func checkID(ps *Problems, path, id string) {

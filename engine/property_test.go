@@ -29,7 +29,8 @@ var (
 
 // genConfig draws a random but valid one-region config.
 func genConfig(t *rapid.T) allot.Config {
-	r := allot.Region{ID: "eu", TimeZone: rapid.SampledFrom(propZones).Draw(t, "region_tz")}
+	r := allot.Region{ID: "eu", TimeZone: rapid.SampledFrom(propZones).Draw(t, "region_tz"),
+		AbsencePolicy: rapid.SampledFrom([]allot.AbsencePolicy{"", allot.AbsenceKeep, allot.AbsenceReassignUntouched, allot.AbsenceReassignAll}).Draw(t, "absencePolicy")}
 	r.ItemTypes = []allot.ItemType{{Name: "lead", Units: 1}, {Name: "case", Units: 2}}
 	nAgents := rapid.IntRange(1, 6).Draw(t, "agents")
 	for i := range nAgents {

@@ -183,3 +183,44 @@ func TestShiftsAcrossDST(t *testing.T) {
 		})
 	}
 }
+
+func TestAbsencePolicies(t *testing.T) {
+	t.Parallel()
+	start := t0.Add(time.Hour)
+	tests := []struct {
+		policy allot.AbsencePolicy
+		want   map[string]string // item → owner after the absence starts
+	}{
+		{allot.AbsenceKeep, map[string]string{"touched": "ana", "untouched": "ana"}},
+		{"", map[string]string{"touched": "ana", "untouched": "ana"}},
+		{allot.AbsenceReassignUntouched, map[string]string{"touched": "ana", "untouched": "bo"}},
+		{allot.AbsenceReassignAll, map[string]string{"touched": "bo", "untouched": "bo"}},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.policy), func(t *testing.T) {
+			t.Parallel()
+			b := config().agent("ana", 5).a(func(a *allot.Agent) {
+				a.Absences = []allot.Absence{{Start: start, End: start.Add(8 * time.Hour)}}
+				a.AbsencePolicy = tt.policy
+			}).agent("bo", 5).a(func(a *allot.Agent) { a.Presence = "offline" }).
+				queue("q", allot.RoundRobin, "ana", "bo").defaultQueue("q")
+			h := newHarness(t, b)
+			h.arrive("touched", nil)
+			h.arrive("untouched", nil)
+			h.apply(ItemTouched{ID: "touched", Agent: "ana"})
+			h.apply(AgentPresence{Agent: "bo", Status: "available"})
+			h.clock.Set(start.Add(time.Minute))
+			ds := h.apply(Tick{})
+			for id, want := range tt.want {
+				if got := h.owner(id); got != want {
+					t.Errorf("%s owned by %q, want %q (decisions %+v)", id, got, want, ds)
+				}
+			}
+			for _, d := range ds {
+				if d.Kind != allot.DecisionReassigned || d.From != "ana" || !d.At.Equal(start) || d.Cause == "" {
+					t.Errorf("decision %+v, want a re-assignment from ana at the absence's start", d)
+				}
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package engine
 import (
 	"container/heap"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/allot/allot"
@@ -69,8 +70,12 @@ func (e *Engine) advance(now time.Time) {
 		if t.at.After(e.now) {
 			e.now = t.at
 		}
-		e.refreshAgent(t.agent, e.now)
 		a := e.agents[t.agent]
+		wasAbsent := a.Absent
+		e.refreshAgent(t.agent, e.now)
+		if a.Absent && !wasAbsent {
+			e.absenceStarted(a)
+		}
 		e.dispatchAgent(a, "schedule")
 	}
 }
@@ -201,4 +206,28 @@ func capReached(a *routing.AgentState, at time.Time) bool {
 		}
 	}
 	return false
+}
+
+// absenceStarted applies the agent's absence policy to its open items, in
+// arrival order: the chosen ones are taken back and routed to others (the
+// absent agent is not eligible while absent).
+func (e *Engine) absenceStarted(a *routing.AgentState) {
+	policy := a.Agent.AbsencePolicy
+	if policy == "" {
+		policy = e.region.AbsencePolicy
+	}
+	if policy == "" || policy == allot.AbsenceKeep {
+		return
+	}
+	var xs []*item
+	for _, x := range e.items {
+		if x.owner == a && (policy == allot.AbsenceReassignAll || x.it.Status == allot.StatusAssigned) {
+			xs = append(xs, x)
+		}
+	}
+	slices.SortFunc(xs, func(p, q *item) int { return cmpU64(p.arrival, q.arrival) })
+	for _, x := range xs {
+		e.unown(x)
+		e.routeFrom(x, "absence: "+a.Agent.ID+" is absent ("+string(policy)+")", a.Agent.ID)
+	}
 }

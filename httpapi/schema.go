@@ -16,16 +16,17 @@ import (
 // description: a field added to a shared type must be described here.
 var schemaDocs = map[string]map[string]string{
 	"Region": {
-		"id":            "The region's id: letters, digits and _ . : @ - (at most 128). Fixed once created.",
-		"name":          "A name for people.",
-		"time_zone":     "IANA time zone of the region (e.g. Europe/Paris); default UTC. Today's counts start at its midnight.",
-		"item_types":    "The kinds of work and their size in capacity units. Undeclared types take 1 unit.",
-		"tiers":         "Score bands (e.g. hot ≥ 80, warm ≥ 40, cold ≥ 0); default a single tier \"default\".",
-		"queues":        "The region's queues.",
-		"agents":        "The region's agents.",
-		"rules":         "Routing rules, in order: the first whose condition holds routes the item.",
-		"scoring_rules": "Scoring rules: every one whose condition holds adds its points to the item's score.",
-		"default_queue": "The queue of items no rule matches; empty: such items are unroutable (kept, not assigned).",
+		"absence_policy": "What happens to an agent's open items when one of its absences starts: keep (default; the SLA timers still move untouched ones), reassign_untouched (assigned, untouched items go to others) or reassign_all.",
+		"id":             "The region's id: letters, digits and _ . : @ - (at most 128). Fixed once created.",
+		"name":           "A name for people.",
+		"time_zone":      "IANA time zone of the region (e.g. Europe/Paris); default UTC. Today's counts start at its midnight.",
+		"item_types":     "The kinds of work and their size in capacity units. Undeclared types take 1 unit.",
+		"tiers":          "Score bands (e.g. hot ≥ 80, warm ≥ 40, cold ≥ 0); default a single tier \"default\".",
+		"queues":         "The region's queues.",
+		"agents":         "The region's agents.",
+		"rules":          "Routing rules, in order: the first whose condition holds routes the item.",
+		"scoring_rules":  "Scoring rules: every one whose condition holds adds its points to the item's score.",
+		"default_queue":  "The queue of items no rule matches; empty: such items are unroutable (kept, not assigned).",
 	},
 	"ItemType": {
 		"name":  "The item type, e.g. lead.",
@@ -75,17 +76,18 @@ var schemaDocs = map[string]map[string]string{
 		"points": "Points added to the score of every item the condition matches (may be negative).",
 	},
 	"Agent": {
-		"id":         "The agent's id: letters, digits and _ . : @ - (at most 128).",
-		"name":       "A name for people.",
-		"skills":     "Skill levels, 1 (basic) to 5 (expert), by skill name.",
-		"attributes": "Multi-valued attributes rules match items against: languages, office, post codes, programs.",
-		"capacity":   "How much open work the agent takes, in capacity units.",
-		"weight":     "The agent's share in weighted policies, 1–1000; default 1.",
-		"caps":       "Limits on items assigned per day and week.",
-		"presence":   "The presence status the agent starts in; default offline. Change it later with PUT .../presence.",
-		"schedule":   "Working hours; omitted: always on shift.",
-		"absences":   "Periods the agent does not work (holidays): no new work then.",
-		"manual":     "A manual agent is never pushed work; it gets items only by asking for the next one.",
+		"absence_policy": "Overrides the region's absence policy for this agent: keep, reassign_untouched or reassign_all.",
+		"id":             "The agent's id: letters, digits and _ . : @ - (at most 128).",
+		"name":           "A name for people.",
+		"skills":         "Skill levels, 1 (basic) to 5 (expert), by skill name.",
+		"attributes":     "Multi-valued attributes rules match items against: languages, office, post codes, programs.",
+		"capacity":       "How much open work the agent takes, in capacity units.",
+		"weight":         "The agent's share in weighted policies, 1–1000; default 1.",
+		"caps":           "Limits on items assigned per day and week.",
+		"presence":       "The presence status the agent starts in; default offline. Change it later with PUT .../presence.",
+		"schedule":       "Working hours; omitted: always on shift.",
+		"absences":       "Periods the agent does not work (holidays): no new work then.",
+		"manual":         "A manual agent is never pushed work; it gets items only by asking for the next one.",
 	},
 	"Capacity": {
 		"total":    "Capacity units of open work the agent may hold (0–1,000,000).",
@@ -162,8 +164,12 @@ var schemaDocs = map[string]map[string]string{
 var schemaEnums = map[string]map[string][]string{
 	"Queue":     {"policy": policies(), "order": {"priority", "fifo"}},
 	"AttrMatch": {"op": {string(allot.MatchIn), string(allot.MatchTerritory)}},
-	"Decision":  {"kind": {string(allot.DecisionAssigned), string(allot.DecisionQueued), string(allot.DecisionReassigned), string(allot.DecisionUnroutable)}},
+	"Decision":  {"kind": {string(allot.DecisionAssigned), string(allot.DecisionQueued), string(allot.DecisionReassigned), string(allot.DecisionUnroutable), string(allot.DecisionEscalated)}},
+	"Region":    {"absence_policy": absencePolicies},
+	"Agent":     {"absence_policy": absencePolicies},
 }
+
+var absencePolicies = []string{string(allot.AbsenceKeep), string(allot.AbsenceReassignUntouched), string(allot.AbsenceReassignAll)}
 
 func policies() []string {
 	out := make([]string, len(allot.Policies))
