@@ -133,6 +133,12 @@ type Queue struct {
 	Overflow             string `json:"overflow,omitempty" yaml:"overflow,omitempty"`
 	OverflowAfterMinutes int    `json:"overflow_after_minutes,omitempty" yaml:"overflow_after_minutes,omitempty"`
 
+	// AgingMinutes, when set, raises a waiting item's priority by 1 for every
+	// AgingMinutes it has waited in this queue, up to AgingMax (default 10)
+	// steps, so that nothing starves behind a stream of higher priorities.
+	AgingMinutes int `json:"aging_minutes,omitempty" yaml:"aging_minutes,omitempty"`
+	AgingMax     int `json:"aging_max,omitempty" yaml:"aging_max,omitempty"`
+
 	// StickyKey names an item attribute (e.g. "account_id"). When set, an
 	// item whose key was last assigned to an agent who is eligible now goes
 	// to that agent, before the policy is asked.

@@ -212,6 +212,14 @@ func (r *Region) validate(presence map[string]bool) Problems {
 		} else if q.OverflowAfterMinutes != 0 {
 			ps.Add(p+".overflow_after_minutes", "set only together with overflow")
 		}
+		if q.AgingMinutes < 0 {
+			ps.Add(p+".aging_minutes", fmt.Sprintf("must not be negative, got %d", q.AgingMinutes))
+		}
+		if q.AgingMax < 0 || q.AgingMax > 1000 {
+			ps.Add(p+".aging_max", fmt.Sprintf("must be between 0 and 1000 (0 means the default, 10), got %d", q.AgingMax))
+		} else if q.AgingMax > 0 && q.AgingMinutes == 0 {
+			ps.Add(p+".aging_max", "set only together with aging_minutes")
+		}
 		if q.MaxReassignments < 0 || q.MaxReassignments > 100 {
 			ps.Add(p+".max_reassignments", fmt.Sprintf("must be between 0 and 100 (0 means the default, 3), got %d", q.MaxReassignments))
 		}

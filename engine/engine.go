@@ -89,6 +89,8 @@ type item struct {
 	touchBy    time.Time // an untouched assignment is taken back at this time
 	waitSince  time.Time // when the item started waiting in waitQueue
 	waitQueue  *queue
+	aged       int    // aging steps added to the priority while waiting in waitQueue
+	prioBase   int    // the priority classification gave (before aging)
 	reassigns  int    // SLA re-assignments so far
 	escalated  bool   // escalated: no more re-assignments for neglect
 	timerGen   uint64 // generation of the item's live timer
@@ -379,6 +381,7 @@ func (e *Engine) classify(x *item) *queue {
 		}
 		sla = r.SLAMinutes
 	}
+	x.prioBase = x.it.Priority
 	if qid == "" {
 		return nil
 	}
@@ -505,8 +508,9 @@ func (e *Engine) enqueue(x *item, q *queue) {
 	if x.waitQueue != q || x.waitSince.IsZero() {
 		// A new wait starts; re-queueing in the same queue (an update,
 		// a reconfigure) keeps the clock running.
-		x.waitSince, x.waitQueue = e.now, q
+		x.waitSince, x.waitQueue, x.aged = e.now, q, 0
 	}
+	x.it.Priority = x.prioBase + x.aged
 	x.waiting = true
 	x.q = q
 	x.it.Status = allot.StatusQueued

@@ -94,6 +94,10 @@ func genConfig(t *rapid.T) allot.Config {
 			q.Overflow = fmt.Sprintf("q%d", rapid.IntRange(0, i-1).Draw(t, "overflowTo"))
 			q.OverflowAfterMinutes = rapid.SampledFrom([]int{1, 10, 60}).Draw(t, "overflowAfter")
 		}
+		if rapid.Bool().Draw(t, "aging") {
+			q.AgingMinutes = rapid.SampledFrom([]int{1, 15, 60}).Draw(t, "agingMinutes")
+			q.AgingMax = rapid.IntRange(0, 4).Draw(t, "agingMax")
+		}
 		if rapid.IntRange(0, 3).Draw(t, "hasSupervisor") == 0 {
 			q.Supervisor = rapid.SampledFrom(r.Agents).Draw(t, "supervisor").ID
 		}
@@ -427,7 +431,15 @@ func runChecked(t *rapid.T, cfg allot.Config, steps []step) []allot.Decision {
 				t.Logf("step %d tick: %s %s agent=%s from=%s queue=%s cause=%s at=%v", si, d.Kind, d.Item, d.Agent, d.From, d.Queue, d.Cause, d.At)
 			}
 		}
-		m.decisions(t, si, func(id string) (allot.Item, bool) { it, ok := before[id]; return it, ok }, tds)
+		// Judge tick decisions against the items as the tick left them (their
+		// classification is the current config's); items cannot close in a tick.
+		m.decisions(t, si, func(id string) (allot.Item, bool) {
+			if it, ok := e.Item(id); ok {
+				return it, true
+			}
+			it, ok := before[id]
+			return it, ok
+		}, tds)
 		ds, err := e.Apply(s.ev)
 		all = append(all, ds...)
 		if err != nil && len(ds) != 0 {
@@ -511,7 +523,10 @@ func (m *model) decisions(t *rapid.T, si int, lookup func(string) (allot.Item, b
 		if !ok {
 			t.Fatalf("step %d: assigned item %s not open", si, d.Item)
 		}
-		if d.Cause == "escalated" && d.Kind == allot.DecisionAssigned && m.supervisor(it.Queue) == d.Agent {
+		if d.Cause == "escalated" && d.Kind == allot.DecisionAssigned && m.supervisor(d.Queue) == d.Agent {
+			if slices.Contains(m.excluded[d.Item], d.Agent) {
+				t.Fatalf("step %d: %s escalated back to %s, who neglected it", si, d.Item, d.Agent)
+			}
 			if !m.hasRoom(d.Agent, it) {
 				t.Fatalf("step %d: %s escalated to supervisor %s without room", si, d.Item, d.Agent)
 			}

@@ -94,7 +94,8 @@ func (e *Engine) Reconfigure(cfg allot.Config) ([]allot.Decision, error) {
 	for _, x := range old {
 		y := &item{it: x.it, basePriority: x.basePriority, arrival: x.arrival, units: ne.unitsOf(x.it.Type),
 			rule: -1, scoring: nil, tierIdx: 0, excluded: slices.Clone(x.excluded), slaSet: x.slaSet,
-			slaMinutes: x.slaMinutes, touchBy: x.touchBy, reassigns: x.reassigns, escalated: x.escalated}
+			slaMinutes: x.slaMinutes, touchBy: x.touchBy, reassigns: x.reassigns, escalated: x.escalated,
+			prioBase: x.prioBase, aged: x.aged}
 		ne.items[y.it.ID] = y
 		if x.owner != nil {
 			if j, ok := ne.agentIdx[x.owner.Agent.ID]; ok {

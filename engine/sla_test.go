@@ -224,3 +224,35 @@ func TestAbsencePolicies(t *testing.T) {
 		})
 	}
 }
+
+func TestAgingLetsOldItemsOvertake(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, config().agent("ana", 1).
+		queue("q", allot.RoundRobin, "ana").q(func(q *allot.Queue) { q.AgingMinutes, q.AgingMax = 10, 3 }).defaultQueue("q"))
+	h.arrive("busy", nil)
+	h.arriveP("old", 0, nil) // waits from t0
+	h.clock.Advance(25 * time.Minute)
+	h.arriveP("urgent", 2, nil) // arrives at t0+25m with priority 2
+	// At t0+25m "old" has aged twice (10m, 20m): priority 2, and it arrived
+	// first, so it is ahead of "urgent".
+	if it, _ := h.e.Item("old"); it.Priority != 2 {
+		t.Fatalf("old's priority after 25 minutes = %d, want 2", it.Priority)
+	}
+	if q, _ := h.e.Queue("q"); q.Waiting[0] != "old" {
+		t.Fatalf("waiting order %v, want old first", q.Waiting)
+	}
+	if ds := h.apply(ItemClosed{ID: "busy"}); assignedTo(t, ds) != "ana" || ds[0].Item != "old" {
+		t.Fatalf("after close: %+v, want old pushed first", ds)
+	}
+	h.clock.Advance(24 * time.Hour)
+	h.apply(Tick{})
+	if it, _ := h.e.Item("urgent"); it.Priority != 2+3 {
+		t.Fatalf("urgent's priority after a day = %d, want 2 + the cap of 3", it.Priority)
+	}
+	if it, _ := h.e.Item("old"); it.Priority != 2 {
+		t.Fatalf("old's priority = %d: an assigned item must not age further", it.Priority)
+	}
+	if w := h.e.NextWake(); !w.IsZero() {
+		t.Fatalf("aging is capped: no timer should be left, got %v", w)
+	}
+}

@@ -132,16 +132,50 @@ func (e *Engine) armItem(x *item) {
 	switch {
 	case x.owner != nil && x.it.Status == allot.StatusAssigned && !x.touchBy.IsZero():
 		at = x.touchBy
-	case x.waiting && x.q != nil && x.q.cfg.Overflow != "":
-		at = x.waitSince.Add(time.Duration(x.q.cfg.OverflowAfterMinutes) * time.Minute)
+	case x.waiting && x.q != nil:
+		if x.q.cfg.Overflow != "" {
+			at = x.waitSince.Add(time.Duration(x.q.cfg.OverflowAfterMinutes) * time.Minute)
+		}
+		if step, ok := nextAging(x); ok && (at.IsZero() || step.Before(at)) {
+			at = step
+		}
 	}
 	if !at.IsZero() {
 		heap.Push(&e.timers, timer{at: at, agent: -1, item: x, gen: x.timerGen})
 	}
 }
 
+// nextAging returns when x's next aging step is due, if its queue ages items
+// and x has steps left.
+func nextAging(x *item) (time.Time, bool) {
+	q := x.q.cfg
+	if q.AgingMinutes <= 0 {
+		return time.Time{}, false
+	}
+	limit := q.AgingMax
+	if limit == 0 {
+		limit = 10
+	}
+	if x.aged >= limit {
+		return time.Time{}, false
+	}
+	return x.waitSince.Add(time.Duration((x.aged+1)*q.AgingMinutes) * time.Minute), true
+}
+
 // itemTimer handles x's timer at e.now.
 func (e *Engine) itemTimer(x *item) {
+	if x.waiting && x.q != nil {
+		if step, ok := nextAging(x); ok && !step.After(e.now) {
+			// Aging: one priority step; re-sort it among the waiting items.
+			// Eligibility is unchanged, so nothing else is due.
+			x.q.waiting.Delete(x)
+			x.aged++
+			x.it.Priority = x.prioBase + x.aged
+			x.q.waiting.ReplaceOrInsert(x)
+			e.armItem(x)
+			return
+		}
+	}
 	switch {
 	case x.owner != nil && x.it.Status == allot.StatusAssigned:
 		e.neglected(x)
@@ -179,9 +213,11 @@ func (e *Engine) neglected(x *item) {
 	switch {
 	case q != nil && q.cfg.Overflow != "":
 		e.dispatchItem(x, e.queues[e.queueIdx[q.cfg.Overflow]], "escalated")
-	case q != nil && q.cfg.Supervisor != "" && e.agents[e.agentIdx[q.cfg.Supervisor]].Load+x.units <= e.agents[e.agentIdx[q.cfg.Supervisor]].Agent.Capacity.Total:
+	case q != nil && q.cfg.Supervisor != "" && !slices.Contains(x.excluded, q.cfg.Supervisor) &&
+		e.agents[e.agentIdx[q.cfg.Supervisor]].Load+x.units <= e.agents[e.agentIdx[q.cfg.Supervisor]].Agent.Capacity.Total:
 		// The supervisor takes it whatever their presence, but never
-		// beyond their capacity (without room the item waits in q).
+		// beyond their capacity, and never when the supervisor neglected it
+		// before (then, and without room, it is routed in q).
 		sup := e.agents[e.agentIdx[q.cfg.Supervisor]]
 		e.own(x, sup, q)
 		e.seq++

@@ -43,6 +43,8 @@ var schemaDocs = map[string]map[string]string{
 		"policy":                 "How the queue picks among eligible agents; default round_robin.",
 		"order":                  "The order of waiting items: priority (priority, score, due time, arrival; the default) or fifo (arrival).",
 		"sla_minutes":            "Response SLA of items routed here, in minutes; 0: none. A rule's SLA wins. Sets the item's due time (created + SLA) and gives every assignment that long to be touched: an untouched assignment is then taken back and routed to another agent (never the one who neglected it).",
+		"aging_minutes":          "Raise a waiting item's priority by 1 for every this many minutes it has waited in this queue (0: no aging), so that nothing starves.",
+		"aging_max":              "The most aging steps one wait can add (default 10).",
 		"max_reassignments":      "How many times one item may be taken back for neglect (default 3); the next breach escalates it: to the overflow queue, else to the supervisor, else it is only recorded.",
 		"supervisor":             "The agent who receives escalated items when the queue has no overflow queue (never beyond their capacity).",
 		"overflow":               "A queue items move to after overflow_after_minutes without an eligible agent.",

@@ -31,6 +31,7 @@ Usage:
   allot audit verify [--db ./allot.db] [--json]              check the audit log
   allot bench --url URL --token TOKEN --items N --concurrency C [--bulk K] [--json]
                                                              load-test a running server
+  allot simulate SCENARIO.yaml [--config a.yaml ...] [--seed N] [--json] [--report out.html]
   allot help                                                 this text
 
 Settings come from flags, then ALLOT_* environment variables (ALLOT_ADDR,
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return auditCmd(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return bench(ctx, args[1:], stdout, stderr)
+	case "simulate":
+		return simulate(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "allot: unknown command %q\n\n%s", args[0], usage)
 		return 2

@@ -1,0 +1,357 @@
+package sim
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	yaml "go.yaml.in/yaml/v4"
+
+	"github.com/allot/allot"
+)
+
+// Scenario describes a whole simulated run: who arrives when, how long work
+// takes, who works, the SLA target, and optionally the config to run. Decode
+// it with LoadScenario (strict: unknown keys are errors with their line).
+type Scenario struct {
+	Name string `yaml:"name,omitempty"`
+	// Start is the virtual instant the run begins (RFC 3339); default
+	// 2024-01-01T00:00:00Z, a Monday.
+	Start time.Time `yaml:"start,omitempty"`
+	// Horizon is how long arrivals are generated or replayed, e.g. "720h".
+	// For a CSV replay it defaults to the span of the file.
+	Horizon time.Duration `yaml:"horizon,omitempty"`
+	// Warmup is the initial period left out of every statistic.
+	Warmup time.Duration `yaml:"warmup,omitempty"`
+	// Seed seeds the random streams; --seed wins over it. 0 means 1.
+	Seed uint64 `yaml:"seed,omitempty"`
+	// SLASeconds is the service-level target: the share of arrivals assigned
+	// within it is reported. 0 means 20 s.
+	SLASeconds float64 `yaml:"sla_seconds,omitempty"`
+	// TimeZone is the IANA zone of the arrival profile's hours and days
+	// (default UTC).
+	TimeZone string `yaml:"time_zone,omitempty"`
+
+	Arrivals   Arrivals      `yaml:"arrivals"`
+	HandleTime Distribution  `yaml:"handle_time"`
+	Patience   *Distribution `yaml:"patience,omitempty"`
+	Agents     Agents        `yaml:"agents,omitempty"`
+
+	// Region is the config region to drive; default its first region.
+	Region string `yaml:"region,omitempty"`
+	// Config, when set, is the config run when no --config is given. When
+	// neither is given the default config is one queue of every scenario
+	// agent with round_robin.
+	Config *allot.Config `yaml:"config,omitempty"`
+
+	// Dir is the directory relative paths in the scenario (arrivals.csv.path)
+	// are resolved against; LoadScenario sets it to the file's directory.
+	Dir string `yaml:"-"`
+	// File names the scenario in errors and reports.
+	File string `yaml:"-"`
+}
+
+// Arrivals says who arrives when: a Poisson process of RatePerHour modulated by
+// Profile, or the rows of a CSV.
+type Arrivals struct {
+	RatePerHour float64  `yaml:"rate_per_hour,omitempty"`
+	Profile     *Profile `yaml:"profile,omitempty"`
+	CSV         *CSV     `yaml:"csv,omitempty"`
+	// Mix lists the kinds of item generated, drawn by weight; default one
+	// kind: type "call", no attributes.
+	Mix []ItemKind `yaml:"mix,omitempty"`
+}
+
+// Profile modulates the arrival rate: the rate at an instant is
+// rate_per_hour × hourly[hour of day] × weekly[day of week] (Monday first), in
+// the scenario's time zone. Either list may be omitted (all 1).
+type Profile struct {
+	Hourly []float64 `yaml:"hourly,omitempty"`
+	Weekly []float64 `yaml:"weekly,omitempty"`
+}
+
+// ItemKind is one kind of generated item.
+type ItemKind struct {
+	Weight     float64        `yaml:"weight,omitempty"` // default 1
+	Type       string         `yaml:"type,omitempty"`   // default "call"
+	Priority   int            `yaml:"priority,omitempty"`
+	Attributes map[string]any `yaml:"attributes,omitempty"`
+}
+
+// Distribution is a random duration: exponential, lognormal or fixed with
+// MeanSeconds (lognormal also Sigma, the standard deviation of the log), or
+// empirical: drawn uniformly from ValuesSeconds, or from the handle times of
+// the arrivals CSV. In a CSV replay "recorded" (the default there) uses each
+// row's own value.
+type Distribution struct {
+	Distribution  string    `yaml:"distribution"`
+	MeanSeconds   float64   `yaml:"mean_seconds,omitempty"`
+	Sigma         float64   `yaml:"sigma,omitempty"`
+	ValuesSeconds []float64 `yaml:"values_seconds,omitempty"`
+}
+
+// Agents are the scenario's agents, used by the default config: Count agents
+// named a01, a02, ... or the listed ones.
+type Agents struct {
+	Count int `yaml:"count,omitempty"`
+	// Capacity is each agent's capacity in items (default 1).
+	Capacity int           `yaml:"capacity,omitempty"`
+	List     []AgentSpec   `yaml:"list,omitempty"`
+	Shifts   []allot.Shift `yaml:"shifts,omitempty"`
+	// Policy of the default queue (default round_robin).
+	Policy allot.Policy `yaml:"policy,omitempty"`
+}
+
+// AgentSpec is one listed agent. Zero fields take the Agents defaults.
+type AgentSpec struct {
+	ID       string        `yaml:"id"`
+	Weight   int           `yaml:"weight,omitempty"`
+	Capacity int           `yaml:"capacity,omitempty"`
+	Shifts   []allot.Shift `yaml:"shifts,omitempty"`
+}
+
+// DefaultStart is the virtual start of a scenario that names none: a Monday.
+var DefaultStart = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// LoadScenario reads and checks the scenario file at path.
+func LoadScenario(path string) (Scenario, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Scenario{}, err
+	}
+	return ParseScenario(b, path)
+}
+
+// ParseScenario decodes and checks a scenario; name is the file name used in
+// errors and for resolving relative paths.
+func ParseScenario(b []byte, name string) (Scenario, error) {
+	var s Scenario
+	if err := DecodeYAML(bytes.NewReader(b), name, &s); err != nil {
+		return Scenario{}, err
+	}
+	s.File = name
+	s.Dir = filepath.Dir(name)
+	if err := s.Validate(); err != nil {
+		return Scenario{}, err
+	}
+	return s, nil
+}
+
+// DecodeYAML decodes one YAML document from r into v strictly: unknown keys
+// and type mismatches are errors. Every error names the file and its line
+// and column ("scenario.yaml:7:3: field ratee not found ...").
+func DecodeYAML(r io.Reader, name string, v any) error {
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	err := dec.Decode(v)
+	if err == nil || errors.Is(err, io.EOF) {
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("%s: empty document", name)
+		}
+		return nil
+	}
+	var les *yaml.LoadErrors
+	if errors.As(err, &les) {
+		msgs := make([]string, 0, len(les.Errors))
+		for _, e := range les.Errors {
+			msgs = append(msgs, posMsg(name, e))
+		}
+		return errors.New(strings.Join(msgs, "\n"))
+	}
+	var le *yaml.LoadError
+	if errors.As(err, &le) {
+		return errors.New(posMsg(name, le))
+	}
+	return fmt.Errorf("%s: %v", name, err)
+}
+
+func posMsg(name string, e *yaml.LoadError) string {
+	m := e.Mark
+	switch {
+	case m.Line > 0 && m.Column > 0:
+		return fmt.Sprintf("%s:%d:%d: %s", name, m.Line, m.Column, e.Message)
+	case m.Line > 0:
+		return fmt.Sprintf("%s:%d: %s", name, m.Line, e.Message)
+	}
+	return fmt.Sprintf("%s: %s", name, e.Message)
+}
+
+// Validate applies defaults and returns every problem with its field path.
+func (s *Scenario) Validate() error {
+	var ps allot.Problems
+	if s.Start.IsZero() {
+		s.Start = DefaultStart
+	}
+	if s.SLASeconds == 0 {
+		s.SLASeconds = 20
+	}
+	if s.SLASeconds < 0 {
+		ps.Add("sla_seconds", "must not be negative")
+	}
+	if s.TimeZone == "" {
+		s.TimeZone = "UTC"
+	}
+	if _, err := time.LoadLocation(s.TimeZone); err != nil {
+		ps.Add("time_zone", fmt.Sprintf("unknown time zone %q; want an IANA name such as Europe/Paris", s.TimeZone))
+	}
+	a := &s.Arrivals
+	switch {
+	case a.CSV == nil && a.RatePerHour <= 0:
+		ps.Add("arrivals.rate_per_hour", "required and positive (or give arrivals.csv)")
+	case a.CSV != nil && a.RatePerHour != 0:
+		ps.Add("arrivals", "give rate_per_hour or csv, not both")
+	case math.IsInf(a.RatePerHour, 0) || math.IsNaN(a.RatePerHour):
+		ps.Add("arrivals.rate_per_hour", "must be a finite number")
+	}
+	if a.CSV == nil && s.Horizon <= 0 {
+		ps.Add("horizon", `required for generated arrivals, e.g. "720h"`)
+	}
+	if s.Warmup < 0 || (s.Horizon > 0 && s.Warmup >= s.Horizon) {
+		ps.Add("warmup", "must be at least 0 and shorter than the horizon")
+	}
+	if p := a.Profile; p != nil {
+		if len(p.Hourly) != 0 && len(p.Hourly) != 24 {
+			ps.Add("arrivals.profile.hourly", fmt.Sprintf("want 24 multipliers (hours 0–23), got %d", len(p.Hourly)))
+		}
+		if len(p.Weekly) != 0 && len(p.Weekly) != 7 {
+			ps.Add("arrivals.profile.weekly", fmt.Sprintf("want 7 multipliers (Monday first), got %d", len(p.Weekly)))
+		}
+		pos := false
+		for i, v := range append(append([]float64(nil), p.Hourly...), p.Weekly...) {
+			if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+				ps.Add("arrivals.profile", fmt.Sprintf("multiplier %d: want a finite number ≥ 0, got %v", i, v))
+			}
+			if v > 0 {
+				pos = true
+			}
+		}
+		if !pos && len(p.Hourly)+len(p.Weekly) > 0 {
+			ps.Add("arrivals.profile", "at least one multiplier must be positive")
+		}
+	}
+	if a.CSV != nil {
+		a.CSV.validate(&ps)
+	}
+	for i := range a.Mix {
+		k := &a.Mix[i]
+		if k.Weight == 0 {
+			k.Weight = 1
+		}
+		if k.Type == "" {
+			k.Type = "call"
+		}
+		if k.Weight < 0 {
+			ps.Add(fmt.Sprintf("arrivals.mix[%d].weight", i), "must be positive")
+		}
+		ps.AddAll(fmt.Sprintf("arrivals.mix[%d].attributes", i), allot.ValidateAttributes(k.Attributes))
+	}
+	if s.HandleTime.Distribution == "" && a.CSV != nil {
+		s.HandleTime.Distribution = "recorded"
+	}
+	s.HandleTime.validate("handle_time", a.CSV != nil, &ps)
+	if s.Patience != nil {
+		s.Patience.validate("patience", a.CSV != nil, &ps)
+	}
+	ag := &s.Agents
+	if ag.Capacity == 0 {
+		ag.Capacity = 1
+	}
+	if ag.Capacity < 0 {
+		ps.Add("agents.capacity", "must be positive")
+	}
+	if ag.Count < 0 {
+		ps.Add("agents.count", "must not be negative")
+	}
+	if ag.Count > 0 && len(ag.List) > 0 {
+		ps.Add("agents", "give count or list, not both")
+	}
+	if ag.Policy == "" {
+		ag.Policy = allot.RoundRobin
+	}
+	seen := map[string]bool{}
+	for i, sp := range ag.List {
+		if sp.ID == "" {
+			ps.Add(fmt.Sprintf("agents.list[%d].id", i), "required")
+		} else if seen[sp.ID] {
+			ps.Add(fmt.Sprintf("agents.list[%d].id", i), fmt.Sprintf("duplicate agent %q", sp.ID))
+		}
+		seen[sp.ID] = true
+	}
+	return ps.Err("invalid scenario " + s.File)
+}
+
+func (d *Distribution) validate(path string, csv bool, ps *allot.Problems) {
+	switch d.Distribution {
+	case "exponential", "fixed":
+		if d.MeanSeconds <= 0 {
+			ps.Add(path+".mean_seconds", "required and positive")
+		}
+	case "lognormal":
+		if d.MeanSeconds <= 0 {
+			ps.Add(path+".mean_seconds", "required and positive")
+		}
+		if d.Sigma <= 0 {
+			ps.Add(path+".sigma", "required and positive for lognormal (the standard deviation of the log)")
+		}
+	case "empirical":
+		if len(d.ValuesSeconds) == 0 && !csv {
+			ps.Add(path+".values_seconds", "required for empirical without an arrivals CSV")
+		}
+		for i, v := range d.ValuesSeconds {
+			if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+				ps.Add(fmt.Sprintf("%s.values_seconds[%d]", path, i), "want a finite number ≥ 0")
+			}
+		}
+	case "recorded":
+		if !csv {
+			ps.Add(path+".distribution", `"recorded" needs an arrivals CSV`)
+		}
+	case "":
+		ps.Add(path+".distribution", "required: exponential, lognormal, fixed or empirical")
+	default:
+		ps.Add(path+".distribution", fmt.Sprintf("unknown distribution %q; want exponential, lognormal, fixed, empirical or recorded", d.Distribution))
+	}
+}
+
+// DefaultConfig is the config run when neither --config nor an embedded
+// config is given: region "sim" with one queue "main" of every scenario agent,
+// the scenario's policy (default round_robin), FIFO order.
+func (s *Scenario) DefaultConfig() allot.Config {
+	r := allot.Region{ID: "sim", Name: "simulated", TimeZone: s.TimeZone, DefaultQueue: "main"}
+	q := allot.Queue{ID: "main", Policy: s.Agents.Policy, Order: "fifo"}
+	add := func(id string, weight, capacity int, shifts []allot.Shift) {
+		if capacity == 0 {
+			capacity = s.Agents.Capacity
+		}
+		if len(shifts) == 0 {
+			shifts = s.Agents.Shifts
+		}
+		a := allot.Agent{ID: id, Weight: weight, Capacity: allot.Capacity{Total: capacity}, Presence: "available"}
+		if len(shifts) > 0 {
+			a.Schedule = &allot.Schedule{TimeZone: s.TimeZone, Shifts: shifts}
+		}
+		r.Agents = append(r.Agents, a)
+		q.Members = append(q.Members, id)
+	}
+	if len(s.Agents.List) > 0 {
+		for _, sp := range s.Agents.List {
+			add(sp.ID, sp.Weight, sp.Capacity, sp.Shifts)
+		}
+	} else {
+		w := len(fmt.Sprint(s.Agents.Count))
+		if w < 2 {
+			w = 2
+		}
+		for i := 1; i <= s.Agents.Count; i++ {
+			add(fmt.Sprintf("a%0*d", w, i), 1, 0, nil)
+		}
+	}
+	r.Queues = []allot.Queue{q}
+	return allot.Config{Regions: []allot.Region{r}}
+}
