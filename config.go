@@ -60,6 +60,13 @@ type Region struct {
 	// absences starts (agents may override it): "keep" (default),
 	// "reassign_untouched" or "reassign_all".
 	AbsencePolicy AbsencePolicy `json:"absence_policy,omitempty" yaml:"absence_policy,omitempty"`
+
+	// AwayAfterMissedOffers sets an agent's presence to AwayStatus after this
+	// many offers in a row time out (0: never).
+	AwayAfterMissedOffers int `json:"away_after_missed_offers,omitempty" yaml:"away_after_missed_offers,omitempty"`
+	// AwayStatus is the (non-routable) presence status it sets; default
+	// "offline".
+	AwayStatus string `json:"away_status,omitempty" yaml:"away_status,omitempty"`
 }
 
 // AbsencePolicy says what happens to an absent agent's open items.
@@ -132,6 +139,14 @@ type Queue struct {
 	// waiting with no eligible agent.
 	Overflow             string `json:"overflow,omitempty" yaml:"overflow,omitempty"`
 	OverflowAfterMinutes int    `json:"overflow_after_minutes,omitempty" yaml:"overflow_after_minutes,omitempty"`
+
+	// OfferTimeoutSeconds > 0 makes this an offer-mode queue: the chosen
+	// agent is offered the item and must accept it (touch) within this many
+	// seconds; a decline (release) or a timeout offers it to the next best
+	// agent, never back to the same one. The offer reserves the agent's
+	// capacity. An accepted offer counts as touched, so
+	// the response SLA is met by accepting.
+	OfferTimeoutSeconds int `json:"offer_timeout_seconds,omitempty" yaml:"offer_timeout_seconds,omitempty"`
 
 	// AgingMinutes, when set, raises a waiting item's priority by 1 for every
 	// AgingMinutes it has waited in this queue, up to AgingMax (default 10)

@@ -8,6 +8,7 @@ type DecisionKind string
 // Decision kinds.
 const (
 	DecisionAssigned   DecisionKind = "assigned"   // given to an agent
+	DecisionOffered    DecisionKind = "offered"    // offered to an agent, who accepts (touch) or declines (release) before the offer times out
 	DecisionQueued     DecisionKind = "queued"     // waits: no eligible agent with room
 	DecisionReassigned DecisionKind = "reassigned" // taken from one agent, given to another
 	DecisionUnroutable DecisionKind = "unroutable" // no rule matched and there is no default queue; the item is kept

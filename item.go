@@ -8,16 +8,18 @@ type Status string
 // Item statuses.
 const (
 	StatusQueued   Status = "queued"   // waiting in a queue for an eligible agent
+	StatusOffered  Status = "offered"  // offered to an agent who has not accepted yet (offer-mode queues)
 	StatusAssigned Status = "assigned" // owned by an agent, not yet touched
 	StatusWorking  Status = "working"  // owned and touched (accepted)
 	StatusClosed   Status = "closed"   // done; no longer counts against capacity
 )
 
 // Open reports whether an item in status s still needs work.
-func (s Status) Open() bool { return s == StatusQueued || s == StatusAssigned || s == StatusWorking }
+func (s Status) Open() bool { return s == StatusQueued || s.Owned() }
 
-// Owned reports whether an item in status s counts against its owner's capacity.
-func (s Status) Owned() bool { return s == StatusAssigned || s == StatusWorking }
+// Owned reports whether an item in status s counts against its owner's
+// capacity (an offer reserves the room it needs).
+func (s Status) Owned() bool { return s == StatusOffered || s == StatusAssigned || s == StatusWorking }
 
 // Reserved item attribute names: the rule language exposes them beside the
 // item's own attributes, so attributes may not use them.

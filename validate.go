@@ -110,6 +110,18 @@ func (c *Config) Validate() Problems {
 		}
 		regions[r.ID] = true
 		ps.AddAll(path, r.validate(presence))
+		if r.AwayStatus != "" {
+			if !presence[r.AwayStatus] {
+				ps.Add(path+".away_status", fmt.Sprintf("unknown presence status %q", r.AwayStatus))
+			} else if routableStatus(c.Presence, r.AwayStatus) {
+				ps.Add(path+".away_status", fmt.Sprintf("%q is routable: agents set away would keep receiving work", r.AwayStatus))
+			}
+		} else if r.AwayAfterMissedOffers > 0 && !presence["offline"] {
+			ps.Add(path+".away_status", "required when away_after_missed_offers is set and there is no \"offline\" status")
+		}
+		if r.AwayAfterMissedOffers < 0 {
+			ps.Add(path+".away_after_missed_offers", fmt.Sprintf("must not be negative, got %d", r.AwayAfterMissedOffers))
+		}
 		for j, a := range r.Agents {
 			if other, ok := agentRegion[a.ID]; ok && other != r.ID && a.ID != "" {
 				ps.Add(fmt.Sprintf("%s.agents[%d].id", path, j), fmt.Sprintf("agent %q is already defined in region %q; agent ids are global", a.ID, other))
@@ -211,6 +223,9 @@ func (r *Region) validate(presence map[string]bool) Problems {
 			}
 		} else if q.OverflowAfterMinutes != 0 {
 			ps.Add(p+".overflow_after_minutes", "set only together with overflow")
+		}
+		if q.OfferTimeoutSeconds < 0 || q.OfferTimeoutSeconds > 86400 {
+			ps.Add(p+".offer_timeout_seconds", fmt.Sprintf("must be between 1 and 86400 (0: no offers, items are assigned), got %d", q.OfferTimeoutSeconds))
 		}
 		if q.AgingMinutes < 0 {
 			ps.Add(p+".aging_minutes", fmt.Sprintf("must not be negative, got %d", q.AgingMinutes))
@@ -376,6 +391,15 @@ func (a *Agent) validate(presence map[string]bool) Problems {
 		}
 	}
 	return ps
+}
+
+func routableStatus(ps []PresenceStatus, name string) bool {
+	for _, p := range ps {
+		if p.Name == name {
+			return p.Routable
+		}
+	}
+	return false
 }
 
 func validAbsencePolicy(p AbsencePolicy) bool {

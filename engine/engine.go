@@ -3,6 +3,7 @@ package engine
 import (
 	"container/heap"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/btree"
@@ -28,6 +29,7 @@ type Engine struct {
 	scheds   []*allot.CompiledSchedule // per agent, nil = always on
 	member   [][]*membership           // per agent: its queue memberships
 	timerGen []uint64                  // per agent: generation of its live timer
+	missed   []int                     // per agent: offers in a row that timed out
 
 	queues   []*queue
 	queueIdx map[string]int
@@ -87,6 +89,7 @@ type item struct {
 
 	slaMinutes int       // response SLA of the current routing (rule's, else queue's; 0 = none)
 	touchBy    time.Time // an untouched assignment is taken back at this time
+	offerEnds  time.Time // an unaccepted offer times out at this time
 	waitSince  time.Time // when the item started waiting in waitQueue
 	waitQueue  *queue
 	aged       int    // aging steps added to the priority while waiting in waitQueue
@@ -150,6 +153,7 @@ func New(cfg allot.Config, regionID string, clock allot.Clock, opts ...Option) (
 	e.scheds = make([]*allot.CompiledSchedule, len(region.Agents))
 	e.member = make([][]*membership, len(region.Agents))
 	e.timerGen = make([]uint64, len(region.Agents))
+	e.missed = make([]int, len(region.Agents))
 	// States and members live in contiguous slices: the per-member loop of
 	// every decision walks them, and locality is most of its cost.
 	states := make([]routing.AgentState, len(region.Agents))
@@ -533,11 +537,23 @@ func (e *Engine) assign(x *item, q *queue, m *routing.Member, cause string, exp 
 	x.it.Status = allot.StatusAssigned
 	x.it.Queue = q.cfg.ID
 	x.q = q
+	// Offer-mode queues offer pushed work; an agent asking for the next item
+	// or a manager's transfer assigns it directly.
+	offer := q.cfg.OfferTimeoutSeconds > 0 && cause != "next" && cause != "transfer"
+	if offer {
+		x.it.Status = allot.StatusOffered
+	}
 	a.Load += x.units
 	a.TypeLoad[x.it.Type] += x.units
 	a.Open++
 	x.waitSince, x.waitQueue = time.Time{}, nil
-	e.startTouchClock(x)
+	if offer {
+		x.touchBy = time.Time{}
+		x.offerEnds = e.now.Add(time.Duration(q.cfg.OfferTimeoutSeconds) * time.Second)
+		e.armItem(x)
+	} else {
+		e.startTouchClock(x)
+	}
 	capped := false
 	if len(a.Agent.Caps) > 0 {
 		day, week := routing.CivilDay(e.now, a.Loc)
@@ -572,11 +588,18 @@ func (e *Engine) assign(x *item, q *queue, m *routing.Member, cause string, exp 
 	if exp != nil {
 		exp.Sticky = e.cycle.Sticky == a
 		if exp.Reason == "" {
-			exp.Reason = "assigned to " + a.Agent.ID + " by " + string(q.cfg.Policy)
+			verb := "assigned to "
+			if offer {
+				verb = "offered to "
+			}
+			exp.Reason = verb + a.Agent.ID + " by " + string(q.cfg.Policy)
 		}
 	}
 	kind := allot.DecisionAssigned
-	if from != "" {
+	switch {
+	case offer:
+		kind = allot.DecisionOffered
+	case from != "":
 		kind = allot.DecisionReassigned
 	}
 	e.out = append(e.out, allot.Decision{Seq: e.seq, At: e.now, Kind: kind, Item: x.it.ID, Agent: a.Agent.ID,
@@ -743,7 +766,12 @@ func (e *Engine) touch(id, agent string) error {
 	if x.owner == nil || x.owner.Agent.ID != agent {
 		return allot.Errorf(allot.ECONFLICT, "item %q is not owned by agent %q", id, agent)
 	}
-	if x.it.Status == allot.StatusAssigned {
+	switch x.it.Status {
+	case allot.StatusOffered: // accepting an offer counts as the first touch
+		e.missed[x.owner.Index] = 0
+		x.it.Status = allot.StatusWorking
+		e.armItem(x)
+	case allot.StatusAssigned:
 		x.it.Status = allot.StatusWorking
 		e.armItem(x) // touched in time: the SLA clock stops
 	}
@@ -758,12 +786,15 @@ func (e *Engine) release(id, agent, reason string) error {
 	if x.owner == nil || x.owner.Agent.ID != agent {
 		return allot.Errorf(allot.ECONFLICT, "item %q is not owned by agent %q", id, agent)
 	}
+	cause := "released"
+	if x.it.Status == allot.StatusOffered {
+		cause = "declined"
+	}
+	if reason != "" {
+		cause += ": " + reason
+	}
 	owner := e.unown(x)
 	x.excluded = append(x.excluded, agent)
-	cause := "released"
-	if reason != "" {
-		cause = "released: " + reason
-	}
 	e.routeFrom(x, cause, agent)
 	e.dispatchAgent(owner, "capacity_freed")
 	return nil
@@ -800,7 +831,26 @@ func (e *Engine) presence(agent, status string) error {
 	if r && !was {
 		e.dispatchAgent(a, "agent_available")
 	}
+	if !r && was {
+		e.returnOffers(a, "offer_returned: "+a.Agent.ID+" is "+status)
+	}
 	return nil
+}
+
+// returnOffers takes back every offer agent a has not accepted, in arrival
+// order, and routes them again (accepted work stays owned).
+func (e *Engine) returnOffers(a *routing.AgentState, cause string) {
+	var xs []*item
+	for _, x := range e.items {
+		if x.owner == a && x.it.Status == allot.StatusOffered {
+			xs = append(xs, x)
+		}
+	}
+	slices.SortFunc(xs, func(p, q *item) int { return cmpU64(p.arrival, q.arrival) })
+	for _, x := range xs {
+		e.unown(x)
+		e.routeFrom(x, cause, a.Agent.ID)
+	}
 }
 
 func (e *Engine) next(agent string) error {

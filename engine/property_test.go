@@ -30,7 +30,8 @@ var (
 // genConfig draws a random but valid one-region config.
 func genConfig(t *rapid.T) allot.Config {
 	r := allot.Region{ID: "eu", TimeZone: rapid.SampledFrom(propZones).Draw(t, "region_tz"),
-		AbsencePolicy: rapid.SampledFrom([]allot.AbsencePolicy{"", allot.AbsenceKeep, allot.AbsenceReassignUntouched, allot.AbsenceReassignAll}).Draw(t, "absencePolicy")}
+		AbsencePolicy:         rapid.SampledFrom([]allot.AbsencePolicy{"", allot.AbsenceKeep, allot.AbsenceReassignUntouched, allot.AbsenceReassignAll}).Draw(t, "absencePolicy"),
+		AwayAfterMissedOffers: rapid.IntRange(0, 2).Draw(t, "awayAfter")}
 	r.ItemTypes = []allot.ItemType{{Name: "lead", Units: 1}, {Name: "case", Units: 2}}
 	nAgents := rapid.IntRange(1, 6).Draw(t, "agents")
 	for i := range nAgents {
@@ -93,6 +94,9 @@ func genConfig(t *rapid.T) allot.Config {
 			// Only towards a lower-numbered queue, so chains end.
 			q.Overflow = fmt.Sprintf("q%d", rapid.IntRange(0, i-1).Draw(t, "overflowTo"))
 			q.OverflowAfterMinutes = rapid.SampledFrom([]int{1, 10, 60}).Draw(t, "overflowAfter")
+		}
+		if rapid.IntRange(0, 2).Draw(t, "offers") == 0 {
+			q.OfferTimeoutSeconds = rapid.SampledFrom([]int{30, 600}).Draw(t, "offerTimeout")
 		}
 		if rapid.Bool().Draw(t, "aging") {
 			q.AgingMinutes = rapid.SampledFrom([]int{1, 15, 60}).Draw(t, "agingMinutes")
@@ -210,6 +214,7 @@ type model struct {
 
 	deadline  map[string]time.Time // owned item → when its untouched assignment must be taken back
 	escalated map[string]bool
+	missed    map[string]int // agent → offers in a row that timed out
 
 	reconfigured bool
 }
@@ -218,7 +223,7 @@ func newModel(cfg allot.Config) *model {
 	cfg = cfg.WithDefaults()
 	m := &model{cfg: &cfg.Regions[0], agents: map[string]*allot.Agent{}, presence: map[string]string{}, routable: map[string]bool{},
 		owner: map[string]string{}, itemType: map[string]string{}, excluded: map[string][]string{}, caps: map[string]map[string]int{},
-		deadline: map[string]time.Time{}, escalated: map[string]bool{}}
+		deadline: map[string]time.Time{}, escalated: map[string]bool{}, missed: map[string]int{}}
 	for _, p := range cfg.Presence {
 		m.routable[p.Name] = p.Routable
 	}
@@ -455,6 +460,9 @@ func runChecked(t *rapid.T, cfg allot.Config, steps []step) []allot.Decision {
 				delete(m.deadline, ev.ID)
 			case ItemTouched:
 				delete(m.deadline, ev.ID) // touched in time: the SLA clock stops
+				if before[ev.ID].Status == allot.StatusOffered {
+					m.missed[ev.Agent] = 0 // an accepted offer ends a run of misses
+				}
 			case ItemReleased:
 				m.owner[ev.ID] = ""
 				m.excluded[ev.ID] = append(m.excluded[ev.ID], ev.Agent)
@@ -479,6 +487,17 @@ func runChecked(t *rapid.T, cfg allot.Config, steps []step) []allot.Decision {
 // decisions judges each decision with the oracle and applies it to the model.
 func (m *model) decisions(t *rapid.T, si int, lookup func(string) (allot.Item, bool), ds []allot.Decision) {
 	for _, d := range ds {
+		if strings.HasPrefix(d.Cause, "offer_timeout") && d.From != "" {
+			if m.owner[d.Item] != d.From {
+				t.Fatalf("step %d: offer of %s timed out for %s, but the model's owner is %q", si, d.Item, d.From, m.owner[d.Item])
+			}
+			m.excluded[d.Item] = append(m.excluded[d.Item], d.From)
+			m.missed[d.From]++
+			if k := m.cfg.AwayAfterMissedOffers; k > 0 && m.missed[d.From] >= k && m.routable[m.presence[d.From]] {
+				m.presence[d.From] = "offline"
+				m.missed[d.From] = 0
+			}
+		}
 		if strings.HasPrefix(d.Cause, "sla_breach") && d.From != "" {
 			// Taken back for neglect: never offered back to that agent.
 			if m.owner[d.Item] != d.From {
@@ -502,7 +521,7 @@ func (m *model) decisions(t *rapid.T, si int, lookup func(string) (allot.Item, b
 			}
 			delete(m.deadline, d.Item)
 			continue
-		case allot.DecisionAssigned, allot.DecisionReassigned:
+		case allot.DecisionAssigned, allot.DecisionReassigned, allot.DecisionOffered:
 		default:
 			t.Fatalf("step %d: unknown decision kind %q", si, d.Kind)
 		}
@@ -510,7 +529,7 @@ func (m *model) decisions(t *rapid.T, si int, lookup func(string) (allot.Item, b
 		if !open {
 			t.Fatalf("step %d: decision for unknown item %s: %+v", si, d.Item, d)
 		}
-		if d.Kind == allot.DecisionReassigned && prev != "" {
+		if d.From != "" && prev != "" {
 			// Re-routed while owned: the previous owner is released first.
 			if prev != d.From {
 				t.Fatalf("step %d: %s reassigned from %q but model owner is %q", si, d.Item, d.From, prev)
@@ -536,7 +555,7 @@ func (m *model) decisions(t *rapid.T, si int, lookup func(string) (allot.Item, b
 		m.owner[d.Item] = d.Agent
 		m.countCaps(d.Agent, it.Type, d.At)
 		delete(m.deadline, d.Item)
-		if sla := m.slaMinutes(it, d.Queue); sla > 0 && !m.escalated[d.Item] {
+		if sla := m.slaMinutes(it, d.Queue); sla > 0 && !m.escalated[d.Item] && d.Kind != allot.DecisionOffered {
 			m.deadline[d.Item] = d.At.Add(time.Duration(sla) * time.Minute)
 		}
 	}

@@ -50,7 +50,7 @@ func (e *Engine) Reconfigure(cfg allot.Config) ([]allot.Decision, error) {
 		if slices.Equal(a.Agent.Caps, b.Agent.Caps) {
 			copy(b.Caps, a.Caps)
 		}
-		_ = i
+		ne.missed[j] = e.missed[i]
 	}
 	// Queue members: fairness counters, by queue id and agent id.
 	for _, q := range e.queues {
@@ -95,7 +95,7 @@ func (e *Engine) Reconfigure(cfg allot.Config) ([]allot.Decision, error) {
 		y := &item{it: x.it, basePriority: x.basePriority, arrival: x.arrival, units: ne.unitsOf(x.it.Type),
 			rule: -1, scoring: nil, tierIdx: 0, excluded: slices.Clone(x.excluded), slaSet: x.slaSet,
 			slaMinutes: x.slaMinutes, touchBy: x.touchBy, reassigns: x.reassigns, escalated: x.escalated,
-			prioBase: x.prioBase, aged: x.aged}
+			prioBase: x.prioBase, aged: x.aged, offerEnds: x.offerEnds}
 		ne.items[y.it.ID] = y
 		if x.owner != nil {
 			if j, ok := ne.agentIdx[x.owner.Agent.ID]; ok {

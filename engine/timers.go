@@ -130,6 +130,8 @@ func (e *Engine) armItem(x *item) {
 	x.timerGen++
 	var at time.Time
 	switch {
+	case x.owner != nil && x.it.Status == allot.StatusOffered:
+		at = x.offerEnds
 	case x.owner != nil && x.it.Status == allot.StatusAssigned && !x.touchBy.IsZero():
 		at = x.touchBy
 	case x.waiting && x.q != nil:
@@ -177,6 +179,8 @@ func (e *Engine) itemTimer(x *item) {
 		}
 	}
 	switch {
+	case x.owner != nil && x.it.Status == allot.StatusOffered:
+		e.offerTimedOut(x)
 	case x.owner != nil && x.it.Status == allot.StatusAssigned:
 		e.neglected(x)
 	case x.waiting && x.q != nil && x.q.cfg.Overflow != "":
@@ -266,4 +270,31 @@ func (e *Engine) absenceStarted(a *routing.AgentState) {
 		e.unown(x)
 		e.routeFrom(x, "absence: "+a.Agent.ID+" is absent ("+string(policy)+")", a.Agent.ID)
 	}
+}
+
+// offerTimedOut takes back an offer that was not accepted in time and offers
+// the item to the next best agent, never the same one. After the region's
+// AwayAfterMissedOffers timeouts in a row the agent is set to AwayStatus
+// (and its other pending offers return at once).
+func (e *Engine) offerTimedOut(x *item) {
+	a := e.unown(x)
+	x.excluded = append(x.excluded, a.Agent.ID)
+	x.offerEnds = time.Time{}
+	e.missed[a.Index]++
+	secs := 0
+	if x.q != nil {
+		secs = x.q.cfg.OfferTimeoutSeconds
+	}
+	cause := fmt.Sprintf("offer_timeout: not accepted within %d seconds", secs)
+	if k := e.region.AwayAfterMissedOffers; k > 0 && e.missed[a.Index] >= k && a.Routable {
+		away := e.region.AwayStatus
+		if away == "" {
+			away = "offline"
+		}
+		e.missed[a.Index] = 0
+		a.Presence, a.Routable = away, e.routable[away]
+		e.returnOffers(a, fmt.Sprintf("offer_returned: %s set %s after %d missed offers", a.Agent.ID, away, k))
+	}
+	e.routeFrom(x, cause, a.Agent.ID)
+	e.dispatchAgent(a, "capacity_freed")
 }

@@ -203,7 +203,7 @@ func (a *API) routeItems() {
 		desc: "Lists the region's items, oldest first, filtered by status, queue, owner and type; an agent token lists only its own items."}),
 		func(ctx context.Context, in *struct {
 			RegionPath
-			Status string `query:"status" enum:"queued,assigned,working,closed" doc:"Only items in this status."`
+			Status string `query:"status" enum:"queued,offered,assigned,working,closed" doc:"Only items in this status."`
 			Queue  string `query:"queue" maxLength:"128" doc:"Only items of this queue."`
 			Owner  string `query:"owner" maxLength:"128" doc:"Only items owned by this agent."`
 			Type   string `query:"type" maxLength:"128" doc:"Only items of this type."`

@@ -16,17 +16,19 @@ import (
 // description: a field added to a shared type must be described here.
 var schemaDocs = map[string]map[string]string{
 	"Region": {
-		"absence_policy": "What happens to an agent's open items when one of its absences starts: keep (default; the SLA timers still move untouched ones), reassign_untouched (assigned, untouched items go to others) or reassign_all.",
-		"id":             "The region's id: letters, digits and _ . : @ - (at most 128). Fixed once created.",
-		"name":           "A name for people.",
-		"time_zone":      "IANA time zone of the region (e.g. Europe/Paris); default UTC. Today's counts start at its midnight.",
-		"item_types":     "The kinds of work and their size in capacity units. Undeclared types take 1 unit.",
-		"tiers":          "Score bands (e.g. hot ≥ 80, warm ≥ 40, cold ≥ 0); default a single tier \"default\".",
-		"queues":         "The region's queues.",
-		"agents":         "The region's agents.",
-		"rules":          "Routing rules, in order: the first whose condition holds routes the item.",
-		"scoring_rules":  "Scoring rules: every one whose condition holds adds its points to the item's score.",
-		"default_queue":  "The queue of items no rule matches; empty: such items are unroutable (kept, not assigned).",
+		"away_after_missed_offers": "Set an agent's presence to away_status after this many offers in a row time out (0: never); its other pending offers then return at once.",
+		"away_status":              "The non-routable presence status set by away_after_missed_offers (default offline).",
+		"absence_policy":           "What happens to an agent's open items when one of its absences starts: keep (default; the SLA timers still move untouched ones), reassign_untouched (assigned, untouched items go to others) or reassign_all.",
+		"id":                       "The region's id: letters, digits and _ . : @ - (at most 128). Fixed once created.",
+		"name":                     "A name for people.",
+		"time_zone":                "IANA time zone of the region (e.g. Europe/Paris); default UTC. Today's counts start at its midnight.",
+		"item_types":               "The kinds of work and their size in capacity units. Undeclared types take 1 unit.",
+		"tiers":                    "Score bands (e.g. hot ≥ 80, warm ≥ 40, cold ≥ 0); default a single tier \"default\".",
+		"queues":                   "The region's queues.",
+		"agents":                   "The region's agents.",
+		"rules":                    "Routing rules, in order: the first whose condition holds routes the item.",
+		"scoring_rules":            "Scoring rules: every one whose condition holds adds its points to the item's score.",
+		"default_queue":            "The queue of items no rule matches; empty: such items are unroutable (kept, not assigned).",
 	},
 	"ItemType": {
 		"name":  "The item type, e.g. lead.",
@@ -43,6 +45,7 @@ var schemaDocs = map[string]map[string]string{
 		"policy":                 "How the queue picks among eligible agents; default round_robin.",
 		"order":                  "The order of waiting items: priority (priority, score, due time, arrival; the default) or fifo (arrival).",
 		"sla_minutes":            "Response SLA of items routed here, in minutes; 0: none. A rule's SLA wins. Sets the item's due time (created + SLA) and gives every assignment that long to be touched: an untouched assignment is then taken back and routed to another agent (never the one who neglected it).",
+		"offer_timeout_seconds":  "Greater than 0 makes this an offer-mode queue: the chosen agent is offered the item and accepts it (accept/touch) within this many seconds; a decline (release) or a timeout offers it to the next best agent, never back to the same one. An offer reserves the agent's capacity; an accepted offer counts as touched.",
 		"aging_minutes":          "Raise a waiting item's priority by 1 for every this many minutes it has waited in this queue (0: no aging), so that nothing starves.",
 		"aging_max":              "The most aging steps one wait can add (default 10).",
 		"max_reassignments":      "How many times one item may be taken back for neglect (default 3); the next breach escalates it: to the overflow queue, else to the supervisor, else it is only recorded.",
@@ -166,7 +169,7 @@ var schemaDocs = map[string]map[string]string{
 var schemaEnums = map[string]map[string][]string{
 	"Queue":     {"policy": policies(), "order": {"priority", "fifo"}},
 	"AttrMatch": {"op": {string(allot.MatchIn), string(allot.MatchTerritory)}},
-	"Decision":  {"kind": {string(allot.DecisionAssigned), string(allot.DecisionQueued), string(allot.DecisionReassigned), string(allot.DecisionUnroutable), string(allot.DecisionEscalated)}},
+	"Decision":  {"kind": {string(allot.DecisionAssigned), string(allot.DecisionQueued), string(allot.DecisionReassigned), string(allot.DecisionUnroutable), string(allot.DecisionEscalated), string(allot.DecisionOffered)}},
 	"Region":    {"absence_policy": absencePolicies},
 	"Agent":     {"absence_policy": absencePolicies},
 }

@@ -61,7 +61,7 @@ type Item struct {
 	Priority   int            `json:"priority" doc:"Effective priority (the base priority or the matching rule's)."`
 	CreatedAt  time.Time      `json:"created_at" doc:"When the item arrived."`
 	DueAt      *time.Time     `json:"due_at,omitempty" doc:"First-touch deadline; absent when there is no SLA."`
-	Status     allot.Status   `json:"status" enum:"queued,assigned,working,closed" doc:"queued, assigned (owned, not yet touched), working (touched) or closed."`
+	Status     allot.Status   `json:"status" enum:"queued,offered,assigned,working,closed" doc:"queued, offered (offered to an agent who has not accepted yet), assigned (owned, not yet touched), working (touched or accepted) or closed."`
 	Queue      string         `json:"queue,omitempty" doc:"The queue the item waits in or was assigned from."`
 	Owner      string         `json:"owner,omitempty" doc:"The agent who owns the item (assigned or working)."`
 	Rule       string         `json:"rule,omitempty" doc:"The routing rule that matched (empty: the default queue)."`
