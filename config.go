@@ -61,6 +61,15 @@ type Region struct {
 	// "reassign_untouched" or "reassign_all".
 	AbsencePolicy AbsencePolicy `json:"absence_policy,omitempty" yaml:"absence_policy,omitempty"`
 
+	// OfflineAtShiftEnd sets an agent's presence to "offline" when its shift
+	// ends (its pending offers return; accepted work stays), so it receives
+	// nothing until it logs in again.
+	OfflineAtShiftEnd bool `json:"offline_at_shift_end,omitempty" yaml:"offline_at_shift_end,omitempty"`
+	// HeartbeatSeconds > 0: an agent whose client has sent heartbeats is set
+	// "offline" when none arrives for this long (the server watches; agents
+	// that never send one are not watched).
+	HeartbeatSeconds int `json:"heartbeat_seconds,omitempty" yaml:"heartbeat_seconds,omitempty"`
+
 	// AwayAfterMissedOffers sets an agent's presence to AwayStatus after this
 	// many offers in a row time out (0: never).
 	AwayAfterMissedOffers int `json:"away_after_missed_offers,omitempty" yaml:"away_after_missed_offers,omitempty"`

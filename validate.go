@@ -119,6 +119,12 @@ func (c *Config) Validate() Problems {
 		} else if r.AwayAfterMissedOffers > 0 && !presence["offline"] {
 			ps.Add(path+".away_status", "required when away_after_missed_offers is set and there is no \"offline\" status")
 		}
+		if (r.OfflineAtShiftEnd || r.HeartbeatSeconds > 0) && !presence["offline"] {
+			ps.Add(path+".offline_at_shift_end", "needs an \"offline\" presence status")
+		}
+		if r.HeartbeatSeconds < 0 || r.HeartbeatSeconds > 86400 {
+			ps.Add(path+".heartbeat_seconds", fmt.Sprintf("must be between 1 and 86400 (0: not watched), got %d", r.HeartbeatSeconds))
+		}
 		if r.AwayAfterMissedOffers < 0 {
 			ps.Add(path+".away_after_missed_offers", fmt.Sprintf("must not be negative, got %d", r.AwayAfterMissedOffers))
 		}

@@ -63,7 +63,7 @@ func TestMissedOffersSetAgentAway(t *testing.T) {
 	h.apply(AgentPresence{Agent: "bo", Status: "offline"})
 	h.arrive("a", nil) // offered to ana
 	h.clock.Advance(31 * time.Second)
-	h.apply(Tick{}) // first miss: a waits (ana excluded)
+	h.apply(Tick{})    // first miss: a waits (ana excluded)
 	h.arrive("b", nil) // offered to ana
 	h.arrive("c", nil) // offered to ana
 	h.clock.Advance(31 * time.Second)
@@ -90,5 +90,29 @@ func TestGoingOfflineReturnsOffersKeepsAcceptedWork(t *testing.T) {
 	}
 	if len(ds) != 1 || ds[0].Item != "z" || ds[0].From != "ana" || ds[0].Agent != "bo" || ds[0].Kind != allot.DecisionOffered {
 		t.Fatalf("going to lunch: %+v, want z offered to bo at once", ds)
+	}
+}
+
+func TestOfflineAtShiftEnd(t *testing.T) {
+	t.Parallel()
+	b := config().agent("ana", 5).a(func(a *allot.Agent) {
+		a.Schedule = &allot.Schedule{TimeZone: "UTC", Shifts: []allot.Shift{{Days: "mon-sun", Start: "08:00", End: "10:00"}}}
+	}).queue("q", allot.RoundRobin, "ana").defaultQueue("q")
+	b.r.OfflineAtShiftEnd = true
+	h := newHarness(t, b) // t0 is 09:00: on shift
+	h.arrive("x", nil)
+	h.clock.Set(t0.Add(2 * time.Hour))
+	h.apply(Tick{})
+	if st, _ := h.e.Agent("ana"); st.Presence != "offline" || h.owner("x") != "ana" {
+		t.Fatalf("after the shift: %+v, owner %q; want offline with the item kept", st, h.owner("x"))
+	}
+	// The next shift does not log her in: she receives nothing until she does.
+	h.clock.Set(t0.Add(24 * time.Hour))
+	h.apply(Tick{})
+	if ds := h.arrive("y", nil); ds[0].Kind != allot.DecisionQueued {
+		t.Fatalf("next day: %+v, want queued until ana logs in", ds)
+	}
+	if got := assignedTo(t, h.apply(AgentPresence{Agent: "ana", Status: "available"})); got != "ana" {
+		t.Fatalf("logging in: %q", got)
 	}
 }

@@ -71,10 +71,17 @@ func (e *Engine) advance(now time.Time) {
 			e.now = t.at
 		}
 		a := e.agents[t.agent]
-		wasAbsent := a.Absent
+		wasAbsent, wasOnShift := a.Absent, a.OnShift
 		e.refreshAgent(t.agent, e.now)
 		if a.Absent && !wasAbsent {
 			e.absenceStarted(a)
+		}
+		if wasOnShift && !a.OnShift && e.region.OfflineAtShiftEnd && a.Presence != "offline" {
+			was := a.Routable
+			a.Presence, a.Routable = "offline", e.routable["offline"]
+			if was {
+				e.returnOffers(a, "offer_returned: "+a.Agent.ID+"'s shift ended")
+			}
 		}
 		e.dispatchAgent(a, "schedule")
 	}

@@ -147,6 +147,17 @@ func (a *API) routeAgents() {
 			return ok(http.StatusOK, AgentState{Agent: st, Decisions: decisions(res.Decisions)}), nil
 		})
 
+	hb := a.op(opSpec{id: "agent-heartbeat", method: http.MethodPost, path: "/v1/regions/{region}/agents/{agent}/heartbeat",
+		summary: "Report that an agent's client is alive", tags: tags, perm: permAgentSelf,
+		desc: "Agents' clients call this every few seconds. In a region with heartbeat_seconds set, an agent that has sent heartbeats is set offline when they stop for that long (its pending offers return; accepted work stays). Heartbeats are not logged; the lapse is. Answers 204."})
+	hb.DefaultStatus = http.StatusNoContent
+	huma.Register(a.api, hb, func(ctx context.Context, in *AgentPath) (*struct{}, error) {
+		if err := a.n.Heartbeat(ctx, in.Region, in.Agent); err != nil {
+			return nil, a.problem(ctx, err, nil)
+		}
+		return nil, nil
+	})
+
 	op := a.op(opSpec{id: "agent-next", method: http.MethodPost, path: "/v1/regions/{region}/agents/{agent}/next",
 		summary: "Give an agent its next item", tags: tags, perm: permAgentSelf,
 		desc: "The agent asks for work: it is assigned the best waiting item it is eligible for (manual agents included). Answers 200 with the item, or 204 when nothing is waiting for it."})

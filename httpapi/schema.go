@@ -16,6 +16,8 @@ import (
 // description: a field added to a shared type must be described here.
 var schemaDocs = map[string]map[string]string{
 	"Region": {
+		"offline_at_shift_end":     "Set agents offline when their shift ends (pending offers return, accepted work stays); they receive nothing until they log in again.",
+		"heartbeat_seconds":        "Greater than 0: an agent whose client sends heartbeats (POST .../heartbeat) is set offline when none arrives for this long.",
 		"away_after_missed_offers": "Set an agent's presence to away_status after this many offers in a row time out (0: never); its other pending offers then return at once.",
 		"away_status":              "The non-routable presence status set by away_after_missed_offers (default offline).",
 		"absence_policy":           "What happens to an agent's open items when one of its absences starts: keep (default; the SLA timers still move untouched ones), reassign_untouched (assigned, untouched items go to others) or reassign_all.",

@@ -221,6 +221,22 @@ func (n *Node) Read(ctx context.Context, regionID string, fn func(e *engine.Engi
 	return nil
 }
 
+// Heartbeat records that agent's client is alive. In a region with
+// HeartbeatSeconds set, an agent that has sent heartbeats is set offline by
+// the server when they stop for that long. Heartbeats are not logged.
+func (n *Node) Heartbeat(ctx context.Context, regionID, agent string) error {
+	r, err := n.region(regionID)
+	if err != nil {
+		return err
+	}
+	var herr error
+	c := &Command{read: func(*engine.Engine) { herr = r.heartbeat(agent) }}
+	if _, err := r.submit(ctx, c); err != nil {
+		return err
+	}
+	return herr
+}
+
 // Config returns a deep copy of a region's current (defaulted) config: the
 // caller may change it freely.
 func (n *Node) Config(ctx context.Context, regionID string) (allot.Config, error) {

@@ -90,11 +90,17 @@ type region struct {
 	quit  chan struct{}
 	done  chan struct{}
 	timer *time.Timer
+
+	// beats holds the last heartbeat of each agent whose client sends them
+	// (writer goroutine only). Heartbeats are not logged; only a lapse is,
+	// as the presence change it causes. After a restart every watched agent
+	// starts a fresh period.
+	beats map[string]time.Time
 }
 
 func (n *Node) newRegion(id string) *region {
 	return &region{n: n, id: id, clock: &allot.ManualClock{}, cmds: make(chan pending, 4096),
-		quit: make(chan struct{}), done: make(chan struct{}), extIDs: map[string]string{}}
+		quit: make(chan struct{}), done: make(chan struct{}), extIDs: map[string]string{}, beats: map[string]time.Time{}}
 }
 
 // load replays a region's log into a fresh engine.
@@ -206,6 +212,8 @@ func (r *region) armTimer() {
 func (r *region) loop() {
 	defer close(r.done)
 	batch := make([]pending, 0, r.n.opts.MaxBatch)
+	watch := time.NewTicker(time.Second)
+	defer watch.Stop()
 	for {
 		batch = batch[:0]
 		select {
@@ -213,6 +221,11 @@ func (r *region) loop() {
 			batch = append(batch, p)
 		case <-r.timer.C:
 			batch = append(batch, pending{ctx: context.Background(), cmd: &Command{Actor: "system", Event: engine.Tick{}}})
+		case <-watch.C:
+			batch = r.lapsedHeartbeats(batch)
+			if len(batch) == 0 {
+				continue
+			}
 		case <-r.quit:
 			// Answer whatever is still queued, then stop.
 			for {
@@ -472,4 +485,41 @@ func cloneConfig(c allot.Config) (allot.Config, error) {
 	var out allot.Config
 	err = json.Unmarshal(b, &out)
 	return out, err
+}
+
+// heartbeat records a heartbeat of agent (writer goroutine).
+func (r *region) heartbeat(agent string) error {
+	if _, ok := r.eng.Agent(agent); !ok {
+		return allot.Errorf(allot.ENOTFOUND, "no agent %q in region %q", agent, r.id)
+	}
+	r.beats[agent] = r.n.clock.Now()
+	return nil
+}
+
+// lapsedHeartbeats appends a presence change to offline for every watched
+// agent whose heartbeats stopped for the region's HeartbeatSeconds while it
+// is routable.
+func (r *region) lapsedHeartbeats(batch []pending) []pending {
+	secs := r.eng.Region().HeartbeatSeconds
+	if secs <= 0 || len(r.beats) == 0 {
+		return batch
+	}
+	now := r.n.clock.Now()
+	ids := make([]string, 0, len(r.beats))
+	for id := range r.beats {
+		ids = append(ids, id)
+	}
+	sortStrings(ids)
+	for _, id := range ids {
+		if now.Sub(r.beats[id]) < time.Duration(secs)*time.Second {
+			continue
+		}
+		delete(r.beats, id) // watched again from its next heartbeat
+		if st, ok := r.eng.Agent(id); !ok || !st.Routable {
+			continue
+		}
+		batch = append(batch, pending{ctx: context.Background(), cmd: &Command{Actor: "system",
+			Event: engine.AgentPresence{Agent: id, Status: "offline"}}})
+	}
+	return batch
 }
