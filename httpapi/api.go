@@ -92,6 +92,7 @@ func New(n *node.Node, opts Options) *API {
 	a.api.UseMiddleware(a.authMiddleware)
 
 	a.routeRegions()
+	a.routeConfigVersions()
 	a.routeAgents()
 	a.routeQueues()
 	registerRuleOps(a, routingRules)

@@ -80,7 +80,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"explain":                map[string]any{"type": "lead"},
 		"create-token":           map[string]any{"role": "manager", "region": "B"},
 	}
-	fill := strings.NewReplacer("{region}", b.Region, "{agent}", b.Agents[0], "{queue}", b.Queue, "{item}", itemB, "{id}", tokenBID)
+	fill := strings.NewReplacer("{region}", b.Region, "{agent}", b.Agents[0], "{queue}", b.Queue, "{item}", itemB, "{id}", tokenBID, "{seq}", "1")
 
 	spec := readSpec(t, e)
 	var ops []matrixOp

@@ -2,18 +2,15 @@ package sim
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
-	yaml "go.yaml.in/yaml/v4"
-
 	"github.com/allot/allot"
+	"github.com/allot/allot/configfile"
 )
 
 // Scenario describes a whole simulated run: who arrives when, how long work
@@ -144,42 +141,11 @@ func ParseScenario(b []byte, name string) (Scenario, error) {
 }
 
 // DecodeYAML decodes one YAML document from r into v strictly: unknown keys
-// and type mismatches are errors. Every error names the file and its line
-// and column ("scenario.yaml:7:3: field ratee not found ...").
+// and type mismatches are errors. Every error names the file, its line and
+// column and the field path ("scenario.yaml:7:3: arrivals.ratee: unknown
+// field ..."). It is configfile.DecodeYAML, the one strict decoder.
 func DecodeYAML(r io.Reader, name string, v any) error {
-	dec := yaml.NewDecoder(r)
-	dec.KnownFields(true)
-	err := dec.Decode(v)
-	if err == nil || errors.Is(err, io.EOF) {
-		if errors.Is(err, io.EOF) {
-			return fmt.Errorf("%s: empty document", name)
-		}
-		return nil
-	}
-	var les *yaml.LoadErrors
-	if errors.As(err, &les) {
-		msgs := make([]string, 0, len(les.Errors))
-		for _, e := range les.Errors {
-			msgs = append(msgs, posMsg(name, e))
-		}
-		return errors.New(strings.Join(msgs, "\n"))
-	}
-	var le *yaml.LoadError
-	if errors.As(err, &le) {
-		return errors.New(posMsg(name, le))
-	}
-	return fmt.Errorf("%s: %v", name, err)
-}
-
-func posMsg(name string, e *yaml.LoadError) string {
-	m := e.Mark
-	switch {
-	case m.Line > 0 && m.Column > 0:
-		return fmt.Sprintf("%s:%d:%d: %s", name, m.Line, m.Column, e.Message)
-	case m.Line > 0:
-		return fmt.Sprintf("%s:%d: %s", name, m.Line, e.Message)
-	}
-	return fmt.Sprintf("%s: %s", name, e.Message)
+	return configfile.DecodeYAML(r, name, v)
 }
 
 // Validate applies defaults and returns every problem with its field path.

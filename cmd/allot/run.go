@@ -32,10 +32,17 @@ Usage:
   allot bench --url URL --token TOKEN --items N --concurrency C [--bulk K] [--json]
                                                              load-test a running server
   allot simulate SCENARIO.yaml [--config a.yaml ...] [--seed N] [--json] [--report out.html]
+  allot validate -f config.yaml                              check a config offline (+ lint warnings)
+  allot lint -f config.yaml                                  find shadowed rules, unservable queues, ...
+  allot test -f config.yaml                                  run the config's rule tests offline
+  allot export --region R [-o file]                          a region's live config as YAML
+  allot apply -f config.yaml [--yes] [--create]              show the diff, then apply per region
+  allot config history --region R                           a region's config versions
+  allot config rollback VERSION --region R                   re-apply an earlier version
   allot help                                                 this text
 
 Settings come from flags, then ALLOT_* environment variables (ALLOT_ADDR,
-ALLOT_DB, ALLOT_LOG_FORMAT, ALLOT_TOKEN), then defaults.
+ALLOT_DB, ALLOT_LOG_FORMAT, ALLOT_TOKEN, ALLOT_URL), then defaults.
 Run "allot COMMAND --help" for a command's flags.
 `
 
@@ -60,6 +67,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return bench(ctx, args[1:], stdout, stderr)
 	case "simulate":
 		return simulate(ctx, args[1:], stdout, stderr)
+	case "validate":
+		return validateCmd(args[1:], stdout, stderr)
+	case "lint":
+		return lintCmd(args[1:], stdout, stderr)
+	case "test":
+		return testCmd(args[1:], stdout, stderr)
+	case "export":
+		return exportCmd(ctx, args[1:], stdout, stderr)
+	case "apply":
+		return applyCmd(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "config":
+		return configCmd(ctx, args[1:], os.Stdin, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "allot: unknown command %q\n\n%s", args[0], usage)
 		return 2

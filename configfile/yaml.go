@@ -1,0 +1,255 @@
+package configfile
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"regexp"
+	"strings"
+	"sync"
+
+	yaml "go.yaml.in/yaml/v4"
+
+	"github.com/allot/allot"
+)
+
+// mark is a 1-based position in a file (0: unknown).
+type mark struct{ line, col int }
+
+// positions maps field paths to where they are in the file, and back.
+type positions struct {
+	byPath map[string]mark // path → its value's position
+	byMark map[mark]string // key or value position → path
+}
+
+// find returns the position of path, or of its closest enclosing path that
+// the file has.
+func (p positions) find(path string) mark {
+	for path != "" {
+		if m, ok := p.byPath[path]; ok {
+			return m
+		}
+		path = parentPath(path)
+	}
+	return p.byPath[""]
+}
+
+// parentPath strips the last segment: a.b[3].c → a.b[3] → a.b → a → "".
+func parentPath(p string) string {
+	i := strings.LastIndexAny(p, ".[")
+	if i < 0 {
+		return ""
+	}
+	return p[:i]
+}
+
+func (p *positions) walk(n *yaml.Node, path string) {
+	m := mark{n.Line, n.Column}
+	if _, ok := p.byPath[path]; !ok {
+		p.byPath[path] = m
+	}
+	if _, ok := p.byMark[m]; !ok {
+		p.byMark[m] = path
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			p.walk(c, path)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p.walk(c, fmt.Sprintf("%s[%d]", path, i))
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			cp := k.Value
+			if path != "" {
+				cp = path + "." + k.Value
+			}
+			p.byMark[mark{k.Line, k.Column}] = cp
+			p.walk(v, cp)
+		}
+	}
+	// Aliases are not followed: their target has its own positions.
+}
+
+// DecodeYAML decodes one YAML document from r into v strictly: unknown keys,
+// duplicate keys and type mismatches are errors. A failure is an *Error
+// listing every problem with its file:line:column and field path.
+func DecodeYAML(r io.Reader, name string, v any) error {
+	b, err := io.ReadAll(io.LimitReader(r, MaxFileBytes+1))
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if len(b) > MaxFileBytes {
+		return &Error{Problems: []Problem{{File: name, Message: fmt.Sprintf("file larger than %d MiB", MaxFileBytes>>20)}}}
+	}
+	_, err = decodeStrict(b, name, v)
+	return err
+}
+
+func decodeStrict(b []byte, name string, v any) (positions, error) {
+	pos := positions{byPath: map[string]mark{}, byMark: map[mark]string{}}
+	var doc yaml.Node
+	err := yaml.Load(b, &doc)
+	if err != nil && !strings.Contains(err.Error(), "no documents in stream") {
+		return pos, &Error{Problems: loadProblems(err, name, pos)}
+	}
+	if err != nil || doc.Kind == 0 || (doc.Kind == yaml.DocumentNode && len(doc.Content) == 0) {
+		return pos, &Error{Problems: []Problem{{File: name, Line: 1, Column: 1, Message: "empty document: want a mapping such as {regions: [...]}"}}}
+	}
+	pos.walk(&doc, "")
+	if err := doc.Load(v, yaml.WithKnownFields()); err != nil {
+		return pos, &Error{Problems: loadProblems(err, name, pos)}
+	}
+	return pos, nil
+}
+
+// loadProblems turns the YAML library's errors into located problems with
+// field paths and messages that say what is wanted.
+func loadProblems(err error, name string, pos positions) []Problem {
+	var les *yaml.LoadErrors
+	var list []*yaml.LoadError
+	var le *yaml.LoadError
+	switch {
+	case errors.As(err, &les):
+		list = les.Errors
+	case errors.As(err, &le):
+		list = []*yaml.LoadError{le}
+	default:
+		return []Problem{{File: name, Message: strings.TrimPrefix(err.Error(), "yaml: ")}}
+	}
+	out := make([]Problem, 0, len(list))
+	for _, e := range list {
+		p := Problem{File: name, Line: e.Mark.Line, Column: e.Mark.Column, Message: e.Message}
+		p.Path = pos.byMark[mark{p.Line, p.Column}]
+		p.Message = friendlier(p.Message)
+		out = append(out, p)
+	}
+	sortProblems(out)
+	return out
+}
+
+var (
+	reUnknown = regexp.MustCompile(`^field (.*) not found in type (.+)$`)
+	reType    = regexp.MustCompile("^cannot (?:construct|unmarshal) !!(\\w+) `(.*)` into (.+)$")
+)
+
+func friendlier(msg string) string {
+	if m := reUnknown.FindStringSubmatch(msg); m != nil {
+		if fs := knownFields(m[2]); len(fs) > 0 {
+			return fmt.Sprintf("unknown field %q; want one of %s", m[1], strings.Join(fs, ", "))
+		}
+		return fmt.Sprintf("unknown field %q", m[1])
+	}
+	if m := reType.FindStringSubmatch(msg); m != nil {
+		what := m[1]
+		switch what {
+		case "str":
+			what = "a string"
+		case "int":
+			what = "an integer"
+		case "float":
+			what = "a number"
+		case "bool":
+			what = "a boolean"
+		case "seq":
+			what = "a list"
+		case "map":
+			what = "a mapping"
+		case "null":
+			what = "null"
+		}
+		return fmt.Sprintf("want %s, got %s %q", goTypeWords(m[3]), what, m[2])
+	}
+	return msg
+}
+
+func goTypeWords(t string) string {
+	switch {
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	case strings.HasPrefix(t, "map["):
+		return "a mapping"
+	case t == "int" || t == "int64" || t == "uint64":
+		return "an integer"
+	case t == "float64":
+		return "a number"
+	case t == "bool":
+		return "true or false"
+	case t == "string":
+		return "a string"
+	case t == "time.Time":
+		return "an RFC 3339 time such as 2025-12-24T00:00:00Z"
+	case t == "time.Duration":
+		return "a duration such as 90s or 2h"
+	case strings.HasPrefix(t, "allot.") || strings.Contains(t, "."):
+		if fs := knownFields(t); fs != nil {
+			return "a mapping"
+		}
+		return "a string"
+	}
+	return t
+}
+
+var fieldsOnce = sync.OnceValue(func() map[string][]string {
+	m := map[string][]string{}
+	var visit func(t reflect.Type)
+	visit = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || t.PkgPath() == "time" {
+			return
+		}
+		if _, ok := m[t.String()]; ok {
+			return
+		}
+		m[t.String()] = nil
+		var names []string
+		for _, f := range yamlFields(t) {
+			names = append(names, f.name)
+			visit(f.typ)
+		}
+		m[t.String()] = names
+	}
+	visit(reflect.TypeFor[File]())
+	visit(reflect.TypeFor[allot.Config]())
+	return m
+})
+
+// knownFields lists the YAML keys of the struct type named t ("allot.Region").
+func knownFields(t string) []string { return fieldsOnce()[t] }
+
+type field struct {
+	name      string
+	typ       reflect.Type
+	omitempty bool
+}
+
+// yamlFields lists a struct's YAML fields in order, inlined ones expanded.
+func yamlFields(t reflect.Type) []field {
+	var out []field
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		tag := sf.Tag.Get("yaml")
+		if tag == "-" || (!sf.IsExported() && !sf.Anonymous) {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if strings.Contains(","+opts+",", ",inline,") {
+			out = append(out, yamlFields(sf.Type)...)
+			continue
+		}
+		if !sf.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(sf.Name)
+		}
+		out = append(out, field{name: name, typ: sf.Type, omitempty: strings.Contains(","+opts+",", ",omitempty,")})
+	}
+	return out
+}

@@ -1,0 +1,119 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+)
+
+// TestConfigVersions: every config change is a version; a version's config
+// can be read back and PUT again (a rollback), which makes a new version
+// with the old config; another region's manager sees nothing.
+func TestConfigVersions(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.setupRegion(t, "V", 2, "ana", "ben")
+	R := "/v1/regions/" + f.Region
+	manager := e.token(t, "manager", f.Region, "", nil)
+
+	var v1 json.RawMessage
+	e.must(t, 200, "GET", R, manager, nil).JSON(t, &v1)
+	e.must(t, 200, "PUT", R+"/queues/"+f.Queue, manager, map[string]any{"members": []string{"ana"}, "policy": "least_loaded"})
+
+	type version struct {
+		Seq   uint64
+		Actor string
+		At    string
+	}
+	var list struct {
+		Items      []version
+		NextCursor string `json:"next_cursor"`
+	}
+	e.must(t, 200, "GET", R+"/config/versions", manager, nil).JSON(t, &list)
+	if len(list.Items) < 2 {
+		t.Fatalf("want at least 2 versions, got %+v", list.Items)
+	}
+	first, last := list.Items[0], list.Items[len(list.Items)-1]
+	if first.Seq != 1 || last.Seq <= first.Seq || last.Actor == "" || last.At == "" {
+		t.Errorf("versions: %+v", list.Items)
+	}
+	// Paging.
+	var page struct {
+		Items      []version
+		NextCursor string `json:"next_cursor"`
+	}
+	e.must(t, 200, "GET", R+"/config/versions?limit=1", manager, nil).JSON(t, &page)
+	if len(page.Items) != 1 || page.NextCursor == "" {
+		t.Errorf("page: %+v", page)
+	}
+
+	// The last version has the edit; the first has not.
+	var got struct {
+		Seq    uint64
+		Config struct {
+			Queues []struct {
+				ID      string
+				Members []string
+				Policy  string
+			}
+		}
+	}
+	e.must(t, 200, "GET", fmt.Sprintf("%s/config/versions/%d", R, last.Seq), manager, nil).JSON(t, &got)
+	if got.Seq != last.Seq || len(got.Config.Queues) == 0 || got.Config.Queues[0].Policy != "least_loaded" {
+		t.Errorf("last version: %+v", got)
+	}
+	var old struct {
+		Config json.RawMessage
+	}
+	e.must(t, 200, "GET", R+"/config/versions/1", manager, nil).JSON(t, &old)
+
+	// Roll back: PUT version 1's config; the region is as it was.
+	e.must(t, 200, "PUT", R+"/config", manager, old.Config)
+	var now json.RawMessage
+	e.must(t, 200, "GET", R, manager, nil).JSON(t, &now)
+	if !jsonEqual(t, now, v1) {
+		t.Errorf("after rollback:\n%s\nwant\n%s", now, v1)
+	}
+	e.must(t, 200, "GET", R+"/config/versions", manager, nil).JSON(t, &list)
+	if n := list.Items[len(list.Items)-1].Seq; n <= last.Seq {
+		t.Errorf("rollback made no new version: last %d", n)
+	}
+
+	// Not a config entry, not an entry, another region's manager.
+	e.createItem(t, f.Region, e.admin, map[string]any{"type": "lead"})
+	var audit struct {
+		Items []struct {
+			Seq  uint64
+			Kind string
+		}
+	}
+	e.must(t, 200, "GET", R+"/audit?limit=1000", e.admin, nil).JSON(t, &audit)
+	for _, en := range audit.Items {
+		if en.Kind != "config" {
+			wantProblem(t, e.do(t, "GET", fmt.Sprintf("%s/config/versions/%d", R, en.Seq), manager, nil), 404)
+			break
+		}
+	}
+	wantProblem(t, e.do(t, "GET", R+"/config/versions/999999", manager, nil), 404)
+	wantProblem(t, e.do(t, "GET", R+"/config/versions/0", manager, nil), 422)
+	other := e.setupRegion(t, "W", 1, "cy")
+	otherManager := e.token(t, "manager", other.Region, "", nil)
+	wantProblem(t, e.do(t, "GET", R+"/config/versions", otherManager, nil), 404)
+	wantProblem(t, e.do(t, "GET", R+"/config/versions/1", otherManager, nil), 404)
+	agent := e.token(t, "agent", f.Region, "ana", nil)
+	wantProblem(t, e.do(t, "GET", R+"/config/versions", agent, nil), 403)
+}
+
+func jsonEqual(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal(a, &x); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &y); err != nil {
+		t.Fatal(err)
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return string(xa) == string(ya)
+}
