@@ -61,6 +61,10 @@ type Region struct {
 	// "reassign_untouched" or "reassign_all".
 	AbsencePolicy AbsencePolicy `json:"absence_policy,omitempty" yaml:"absence_policy,omitempty"`
 
+	// Holidays are days off for every agent of the region, each agent's
+	// local calendar day (like an absence from 00:00 to 24:00 local).
+	Holidays []Holiday `json:"holidays,omitempty" yaml:"holidays,omitempty"`
+
 	// OfflineAtShiftEnd sets an agent's presence to "offline" when its shift
 	// ends (its pending offers return; accepted work stays), so it receives
 	// nothing until it logs in again.
@@ -76,6 +80,12 @@ type Region struct {
 	// AwayStatus is the (non-routable) presence status it sets; default
 	// "offline".
 	AwayStatus string `json:"away_status,omitempty" yaml:"away_status,omitempty"`
+}
+
+// Holiday is a region-wide day off.
+type Holiday struct {
+	Date string `json:"date" yaml:"date"` // "2026-12-25"
+	Name string `json:"name,omitempty" yaml:"name,omitempty"`
 }
 
 // AbsencePolicy says what happens to an absent agent's open items.
@@ -149,6 +159,11 @@ type Queue struct {
 	Overflow             string `json:"overflow,omitempty" yaml:"overflow,omitempty"`
 	OverflowAfterMinutes int    `json:"overflow_after_minutes,omitempty" yaml:"overflow_after_minutes,omitempty"`
 
+	// OutOfHours names a queue (typically a 24/7 one) that receives items
+	// routed here while no member is working (every member off shift or
+	// absent). Empty: such items wait here for the next shift.
+	OutOfHours string `json:"out_of_hours,omitempty" yaml:"out_of_hours,omitempty"`
+
 	// OfferTimeoutSeconds > 0 makes this an offer-mode queue: the chosen
 	// agent is offered the item and must accept it (touch) within this many
 	// seconds; a decline (release) or a timeout offers it to the next best
@@ -201,6 +216,11 @@ type Rule struct {
 type SkillReq struct {
 	Skill    string `json:"skill" yaml:"skill"`
 	MinLevel int    `json:"min_level,omitempty" yaml:"min_level,omitempty"` // default 1
+	// DropAfterMinutes > 0 makes the skill optional: an item that has waited
+	// this long with no eligible agent stops requiring it (skill relaxation,
+	// like Omni-Channel's "drop additional skills after timeout"). 0 means
+	// always required.
+	DropAfterMinutes int `json:"drop_after_minutes,omitempty" yaml:"drop_after_minutes,omitempty"`
 }
 
 // MatchOp is how an item attribute is matched against an agent attribute.

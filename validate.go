@@ -230,6 +230,13 @@ func (r *Region) validate(presence map[string]bool) Problems {
 		} else if q.OverflowAfterMinutes != 0 {
 			ps.Add(p+".overflow_after_minutes", "set only together with overflow")
 		}
+		if q.OutOfHours != "" {
+			if !queues[q.OutOfHours] {
+				ps.Add(p+".out_of_hours", fmt.Sprintf("unknown queue %q", q.OutOfHours))
+			} else if q.OutOfHours == q.ID {
+				ps.Add(p+".out_of_hours", "a queue cannot be its own out-of-hours queue")
+			}
+		}
 		if q.OfferTimeoutSeconds < 0 || q.OfferTimeoutSeconds > 86400 {
 			ps.Add(p+".offer_timeout_seconds", fmt.Sprintf("must be between 1 and 86400 (0: no offers, items are assigned), got %d", q.OfferTimeoutSeconds))
 		}
@@ -272,6 +279,16 @@ func (r *Region) validate(presence map[string]bool) Problems {
 			seen[cur] = true
 		}
 	}
+	days := map[string]bool{}
+	for i, h := range r.Holidays {
+		p := fmt.Sprintf("holidays[%d].date", i)
+		if _, err := time.Parse(time.DateOnly, h.Date); err != nil {
+			ps.Add(p, fmt.Sprintf("bad date %q; want YYYY-MM-DD", h.Date))
+		} else if days[h.Date] {
+			ps.Add(p, fmt.Sprintf("%s is listed twice", h.Date))
+		}
+		days[h.Date] = true
+	}
 	if !validAbsencePolicy(r.AbsencePolicy) {
 		ps.Add("absence_policy", fmt.Sprintf("unknown absence policy %q; want keep, reassign_untouched or reassign_all", r.AbsencePolicy))
 	}
@@ -300,6 +317,9 @@ func (r *Region) validate(presence map[string]bool) Problems {
 			}
 			if s.MinLevel < 1 || s.MinLevel > MaxSkill {
 				ps.Add(sp+".min_level", fmt.Sprintf("must be between 1 and %d, got %d", MaxSkill, s.MinLevel))
+			}
+			if s.DropAfterMinutes < 0 {
+				ps.Add(sp+".drop_after_minutes", fmt.Sprintf("must not be negative (0: always required), got %d", s.DropAfterMinutes))
 			}
 		}
 		for j, m := range ru.Match {

@@ -24,12 +24,14 @@ type Engine struct {
 	units    map[string]int  // item type → capacity units
 	tierIdx  map[string]int  // tier name → index in region.Tiers
 
-	agents   []*routing.AgentState
-	agentIdx map[string]int
-	scheds   []*allot.CompiledSchedule // per agent, nil = always on
-	member   [][]*membership           // per agent: its queue memberships
-	timerGen []uint64                  // per agent: generation of its live timer
-	missed   []int                     // per agent: offers in a row that timed out
+	agents      []*routing.AgentState
+	agentIdx    map[string]int
+	scheds      []*allot.CompiledSchedule // per agent, nil = always on
+	member      [][]*membership           // per agent: its queue memberships
+	timerGen    []uint64                  // per agent: generation of its live timer
+	missed      []int                     // per agent: offers in a row that timed out
+	holidays    map[string]bool           // region holidays, "2006-01-02"
+	holidayList []string                  // the same, sorted (ISO dates sort as text)
 
 	queues   []*queue
 	queueIdx map[string]int
@@ -40,8 +42,9 @@ type Engine struct {
 	now      time.Time
 	timers   timerHeap
 
-	cycle routing.Cycle // scratch, reused by every pipeline run
-	out   []allot.Decision
+	cycle      routing.Cycle // scratch, reused by every pipeline run
+	agentBatch []int         // scratch: agents whose timers fire at one instant
+	out        []allot.Decision
 
 	// candidates: explanations list every candidate (default). Off, they keep
 	// rule, score, tier, queue, policy and reason only; see WithoutCandidates.
@@ -92,11 +95,13 @@ type item struct {
 	offerEnds  time.Time // an unaccepted offer times out at this time
 	waitSince  time.Time // when the item started waiting in waitQueue
 	waitQueue  *queue
-	aged       int    // aging steps added to the priority while waiting in waitQueue
-	prioBase   int    // the priority classification gave (before aging)
-	reassigns  int    // SLA re-assignments so far
-	escalated  bool   // escalated: no more re-assignments for neglect
-	timerGen   uint64 // generation of the item's live timer
+	aged       int              // aging steps added to the priority while waiting in waitQueue
+	dropped    uint64           // bit i: the rule's skill i is no longer required (relaxed)
+	skills     []allot.SkillReq // the rule's skills minus the dropped ones (nil: all)
+	prioBase   int              // the priority classification gave (before aging)
+	reassigns  int              // SLA re-assignments so far
+	escalated  bool             // escalated: no more re-assignments for neglect
+	timerGen   uint64           // generation of the item's live timer
 }
 
 // New builds the engine for region regionID of cfg. cfg is defaulted and
@@ -148,6 +153,12 @@ func New(cfg allot.Config, regionID string, clock allot.Clock, opts ...Option) (
 	for i, t := range region.Tiers {
 		e.tierIdx[t.Name] = i
 	}
+	e.holidays = make(map[string]bool, len(region.Holidays))
+	for _, h := range region.Holidays {
+		e.holidays[h.Date] = true
+		e.holidayList = append(e.holidayList, h.Date)
+	}
+	slices.Sort(e.holidayList)
 	regionLoc, _ := time.LoadLocation(region.TimeZone) // validated
 	e.agents = make([]*routing.AgentState, len(region.Agents))
 	e.scheds = make([]*allot.CompiledSchedule, len(region.Agents))
@@ -371,6 +382,9 @@ func (e *Engine) classify(x *item) *queue {
 	x.it.Tier = res.Tier
 	x.tierIdx = e.tierIdx[res.Tier]
 	x.scoring = res.ScoringRules
+	if res.Rule != x.rule {
+		x.dropped, x.skills = 0, nil // relaxation belongs to a rule
+	}
 	x.rule = res.Rule
 	x.it.Priority = x.basePriority
 	qid := e.region.DefaultQueue
@@ -408,6 +422,9 @@ func (e *Engine) requirements(x *item) ([]allot.SkillReq, []allot.AttrMatch) {
 		return nil, nil
 	}
 	r := &e.region.Rules[x.rule]
+	if x.dropped != 0 {
+		return x.skills, r.Match
+	}
 	return r.Skills, r.Match
 }
 
@@ -453,6 +470,14 @@ func (e *Engine) route(x *item, cause string) {
 // dispatchItem assigns x within queue q, or queues it there (q nil:
 // unroutable).
 func (e *Engine) dispatchItem(x *item, q *queue, cause string) {
+	if q != nil && q.cfg.OutOfHours != "" && !e.anyoneWorking(q) {
+		// Nobody in q is working now: the out-of-hours (24/7) queue takes it
+		// (when someone there is working; otherwise it waits in q).
+		if ooh := e.queues[e.queueIdx[q.cfg.OutOfHours]]; e.anyoneWorking(ooh) {
+			cause += "; out_of_hours: no member of " + q.cfg.ID + " is working"
+			q = ooh
+		}
+	}
 	x.q = q
 	// The response SLA is the rule's, else the queue's it is routed in now
 	// (an overflow queue's own SLA applies after an overflow).
@@ -948,4 +973,15 @@ func (e *Engine) own(x *item, a *routing.AgentState, q *queue) {
 	a.Open++
 	x.waitSince, x.waitQueue = time.Time{}, nil
 	e.startTouchClock(x)
+}
+
+// anyoneWorking reports whether some member of q is on shift and not absent
+// now (presence aside: working hours are the question here).
+func (e *Engine) anyoneWorking(q *queue) bool {
+	for _, m := range q.members {
+		if m.OnShift && !m.Absent {
+			return true
+		}
+	}
+	return false
 }

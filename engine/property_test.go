@@ -32,6 +32,9 @@ func genConfig(t *rapid.T) allot.Config {
 	r := allot.Region{ID: "eu", TimeZone: rapid.SampledFrom(propZones).Draw(t, "region_tz"),
 		AbsencePolicy:         rapid.SampledFrom([]allot.AbsencePolicy{"", allot.AbsenceKeep, allot.AbsenceReassignUntouched, allot.AbsenceReassignAll}).Draw(t, "absencePolicy"),
 		AwayAfterMissedOffers: rapid.IntRange(0, 2).Draw(t, "awayAfter")}
+	if rapid.Bool().Draw(t, "holidays") {
+		r.Holidays = []allot.Holiday{{Date: rapid.SampledFrom([]string{"2026-11-23", "2026-11-24", "2026-11-25"}).Draw(t, "holiday")}}
+	}
 	r.ItemTypes = []allot.ItemType{{Name: "lead", Units: 1}, {Name: "case", Units: 2}}
 	nAgents := rapid.IntRange(1, 6).Draw(t, "agents")
 	for i := range nAgents {
@@ -95,6 +98,9 @@ func genConfig(t *rapid.T) allot.Config {
 			q.Overflow = fmt.Sprintf("q%d", rapid.IntRange(0, i-1).Draw(t, "overflowTo"))
 			q.OverflowAfterMinutes = rapid.SampledFrom([]int{1, 10, 60}).Draw(t, "overflowAfter")
 		}
+		if i > 0 && rapid.IntRange(0, 2).Draw(t, "ooh") == 0 {
+			q.OutOfHours = fmt.Sprintf("q%d", rapid.IntRange(0, i-1).Draw(t, "oohTo"))
+		}
 		if rapid.IntRange(0, 2).Draw(t, "offers") == 0 {
 			q.OfferTimeoutSeconds = rapid.SampledFrom([]int{30, 600}).Draw(t, "offerTimeout")
 		}
@@ -120,7 +126,8 @@ func genConfig(t *rapid.T) allot.Config {
 			Queue: rapid.SampledFrom(r.Queues).Draw(t, "ruleQueue").ID,
 		}
 		if rapid.Bool().Draw(t, "ruleSkill") {
-			ru.Skills = []allot.SkillReq{{Skill: rapid.SampledFrom([]string{"s1", "s2"}).Draw(t, "sk"), MinLevel: rapid.IntRange(1, 5).Draw(t, "lvl")}}
+			ru.Skills = []allot.SkillReq{{Skill: rapid.SampledFrom([]string{"s1", "s2"}).Draw(t, "sk"), MinLevel: rapid.IntRange(1, 5).Draw(t, "lvl"),
+				DropAfterMinutes: rapid.SampledFrom([]int{0, 0, 5, 120}).Draw(t, "dropAfter")}}
 		}
 		if rapid.Bool().Draw(t, "ruleMatch") {
 			ru.Match = []allot.AttrMatch{{Item: "lang", Agent: "langs", Op: allot.MatchIn, Optional: rapid.Bool().Draw(t, "opt")}}
@@ -215,6 +222,8 @@ type model struct {
 	deadline  map[string]time.Time // owned item → when its untouched assignment must be taken back
 	escalated map[string]bool
 	missed    map[string]int // agent → offers in a row that timed out
+	// dropped: item → the rule under which skills were relaxed, and which.
+	dropped map[string]relaxed
 
 	reconfigured bool
 }
@@ -223,7 +232,7 @@ func newModel(cfg allot.Config) *model {
 	cfg = cfg.WithDefaults()
 	m := &model{cfg: &cfg.Regions[0], agents: map[string]*allot.Agent{}, presence: map[string]string{}, routable: map[string]bool{},
 		owner: map[string]string{}, itemType: map[string]string{}, excluded: map[string][]string{}, caps: map[string]map[string]int{},
-		deadline: map[string]time.Time{}, escalated: map[string]bool{}, missed: map[string]int{}}
+		deadline: map[string]time.Time{}, escalated: map[string]bool{}, missed: map[string]int{}, dropped: map[string]relaxed{}}
 	for _, p := range cfg.Presence {
 		m.routable[p.Name] = p.Routable
 	}
@@ -251,6 +260,7 @@ func (m *model) reconfigure(cfg allot.Config) {
 		if o, ok := old[a.ID]; !ok {
 			m.presence[a.ID] = a.Presence
 			m.caps[a.ID] = map[string]int{}
+			m.missed[a.ID] = 0 // a new agent (or one removed and added back) starts afresh
 		} else if !reflect.DeepEqual(o.Caps, a.Caps) {
 			m.caps[a.ID] = map[string]int{}
 		}
@@ -290,6 +300,11 @@ func (m *model) loc(a *allot.Agent) *time.Location {
 	}
 	loc, _ := time.LoadLocation(name)
 	return loc
+}
+
+type relaxed struct {
+	rule   string
+	skills map[string]bool
 }
 
 // hasRoom is the capacity part of the oracle (a supervisor's escalation
@@ -336,6 +351,11 @@ func (m *model) eligible(agent string, it allot.Item, at time.Time, pull bool) s
 			return "off shift"
 		}
 	}
+	for _, h := range m.cfg.Holidays {
+		if at.In(m.loc(a)).Format(time.DateOnly) == h.Date {
+			return "holiday"
+		}
+	}
 	if slices.Contains(m.excluded[it.ID], agent) {
 		return "excluded"
 	}
@@ -351,7 +371,11 @@ func (m *model) eligible(agent string, it allot.Item, at time.Time, pull bool) s
 		if ru.Name != it.Rule {
 			continue
 		}
+		rx := m.dropped[it.ID]
 		for _, s := range ru.Skills {
+			if rx.rule == it.Rule && rx.skills[s.Skill] {
+				continue // relaxed
+			}
 			if a.Skills[s.Skill] < s.MinLevel {
 				return "skill"
 			}
@@ -433,7 +457,7 @@ func runChecked(t *rapid.T, cfg allot.Config, steps []step) []allot.Decision {
 		all = append(all, tds...)
 		if os.Getenv("PROP_DEBUG") != "" {
 			for _, d := range tds {
-				t.Logf("step %d tick: %s %s agent=%s from=%s queue=%s cause=%s at=%v", si, d.Kind, d.Item, d.Agent, d.From, d.Queue, d.Cause, d.At)
+				t.Logf("step %d tick: %s %s agent=%s from=%s queue=%s cause=%s at=%v cands=%+v", si, d.Kind, d.Item, d.Agent, d.From, d.Queue, d.Cause, d.At, d.Explanation.Candidates)
 			}
 		}
 		// Judge tick decisions against the items as the tick left them (their
@@ -471,6 +495,7 @@ func runChecked(t *rapid.T, cfg allot.Config, steps []step) []allot.Decision {
 				m.presence[ev.Agent] = ev.Status
 			case ConfigChanged:
 				m.reconfigure(ev.Config)
+				clear(m.dropped) // relaxation restarts under a new config
 			}
 		}
 		m.decisions(t, si, e.Item, ds)
@@ -487,6 +512,16 @@ func runChecked(t *rapid.T, cfg allot.Config, steps []step) []allot.Decision {
 // decisions judges each decision with the oracle and applies it to the model.
 func (m *model) decisions(t *rapid.T, si int, lookup func(string) (allot.Item, bool), ds []allot.Decision) {
 	for _, d := range ds {
+		if strings.HasPrefix(d.Cause, "relaxed: dropped skill ") {
+			it, _ := lookup(d.Item)
+			name := strings.Fields(d.Cause)[3]
+			rx := m.dropped[d.Item]
+			if rx.rule != it.Rule || rx.skills == nil {
+				rx = relaxed{rule: it.Rule, skills: map[string]bool{}}
+			}
+			rx.skills[name] = true
+			m.dropped[d.Item] = rx
+		}
 		if strings.HasPrefix(d.Cause, "offer_timeout") && d.From != "" {
 			if m.owner[d.Item] != d.From {
 				t.Fatalf("step %d: offer of %s timed out for %s, but the model's owner is %q", si, d.Item, d.From, m.owner[d.Item])
@@ -609,7 +644,8 @@ func checkState(t *rapid.T, si int, e *Engine, m *model) {
 		}
 		for _, a := range m.members(it.Queue) {
 			if m.eligible(a, it, now, false) == "" {
-				t.Fatalf("step %d: item %s waits in %s while %s is eligible with room", si, it.ID, it.Queue, a)
+				st, _ := e.Agent(a)
+				t.Fatalf("step %d: item %s waits in %s while %s is eligible with room at %v (engine: %+v, next wake %v)", si, it.ID, it.Queue, a, now, st, e.NextWake())
 			}
 		}
 	}

@@ -256,3 +256,84 @@ func TestAgingLetsOldItemsOvertake(t *testing.T) {
 		t.Fatalf("aging is capped: no timer should be left, got %v", w)
 	}
 }
+
+func TestSkillRelaxation(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, config().
+		agent("ana", 5).a(func(a *allot.Agent) { a.Skills = map[string]int{"fr": 2} }).
+		agent("bo", 5).
+		queue("q", allot.RoundRobin, "ana", "bo").
+		rule("r", "", "q").ru(func(r *allot.Rule) {
+		r.Skills = []allot.SkillReq{{Skill: "fr", MinLevel: 1}, {Skill: "legal", MinLevel: 3, DropAfterMinutes: 10}, {Skill: "vip", MinLevel: 1, DropAfterMinutes: 20}}
+	}))
+	if ds := h.arrive("x", nil); ds[0].Kind != allot.DecisionQueued {
+		t.Fatalf("ana lacks legal and vip: %+v", ds)
+	}
+	h.clock.Advance(15 * time.Minute)
+	ds := h.apply(Tick{})
+	if len(ds) != 1 || ds[0].Kind != allot.DecisionQueued || ds[0].Cause != "relaxed: dropped skill legal after 10 minutes" || !ds[0].At.Equal(t0.Add(10*time.Minute)) {
+		t.Fatalf("after 10 minutes: %+v, want legal dropped (vip still required)", ds)
+	}
+	h.clock.Advance(10 * time.Minute)
+	ds = h.apply(Tick{})
+	if len(ds) != 1 || ds[0].Agent != "ana" || ds[0].Cause != "relaxed: dropped skill vip after 20 minutes" {
+		t.Fatalf("after 20 minutes: %+v, want assigned to ana once vip is dropped", ds)
+	}
+	// A skill without a drop time is never dropped: bo (no fr) never gets it,
+	// however long it waits.
+	h.apply(AgentPresence{Agent: "ana", Status: "offline"})
+	h.arrive("y", nil)
+	h.clock.Advance(48 * time.Hour)
+	h.apply(Tick{})
+	if it, _ := h.e.Item("y"); it.Owner != "" {
+		t.Fatalf("y went to %q without the required skill fr", it.Owner)
+	}
+}
+
+func TestHolidaysAreLocalDaysOff(t *testing.T) {
+	t.Parallel()
+	b := config().agent("ana", 5).a(func(a *allot.Agent) {
+		a.Schedule = &allot.Schedule{TimeZone: "America/New_York", Shifts: []allot.Shift{{Days: "mon-sun", Start: "00:00", End: "24:00"}}}
+	}).queue("q", allot.RoundRobin, "ana").defaultQueue("q")
+	b.r.Holidays = []allot.Holiday{{Date: "2026-11-26", Name: "Thanksgiving"}, {Date: "2026-11-27"}}
+	h := newHarness(t, b)
+	// 2026-11-26 00:00 in New York is 05:00 UTC.
+	start := time.Date(2026, 11, 26, 5, 0, 0, 0, time.UTC)
+	end := time.Date(2026, 11, 28, 5, 0, 0, 0, time.UTC)
+	h.clock.Set(start.Add(-time.Minute))
+	if got := assignedTo(t, h.arrive("before", nil)); got != "ana" {
+		t.Fatalf("the evening before: %q", got)
+	}
+	h.clock.Set(start)
+	ds := h.arrive("during", nil)
+	if ds[0].Kind != allot.DecisionQueued || ds[0].Explanation.Candidates[0].Filter != "schedule" {
+		t.Fatalf("on the holiday: %+v, want queued (absent)", ds)
+	}
+	if w := h.e.NextWake(); !w.Equal(end) {
+		t.Fatalf("next wake %v, want the end of the two-day holiday %v", w, end)
+	}
+	h.clock.Set(end.Add(time.Hour))
+	if ds := h.apply(Tick{}); assignedTo(t, ds) != "ana" || !ds[0].At.Equal(end) {
+		t.Fatalf("after the holiday: %+v, want assigned at %v", ds, end)
+	}
+}
+
+func TestOutOfHoursQueue(t *testing.T) {
+	t.Parallel()
+	b := config().
+		agent("day", 5).a(func(a *allot.Agent) {
+		a.Schedule = &allot.Schedule{TimeZone: "UTC", Shifts: []allot.Shift{{Days: "mon-fri", Start: "09:00", End: "17:00"}}}
+	}).
+		agent("night", 5).
+		queue("office", allot.RoundRobin, "day").q(func(q *allot.Queue) { q.OutOfHours = "always" }).
+		queue("always", allot.RoundRobin, "night").defaultQueue("office")
+	h := newHarness(t, b) // t0: Monday 09:00, day is working
+	if got := assignedTo(t, h.arrive("a", nil)); got != "day" {
+		t.Fatalf("in hours: %q", got)
+	}
+	h.clock.Set(t0.Add(10 * time.Hour)) // 19:00
+	ds := h.arrive("b", nil)
+	if assignedTo(t, ds) != "night" || ds[0].Queue != "always" || ds[0].Cause != "arrival; out_of_hours: no member of office is working" {
+		t.Fatalf("out of hours: %+v", ds)
+	}
+}

@@ -70,20 +70,41 @@ func (e *Engine) advance(now time.Time) {
 		if t.at.After(e.now) {
 			e.now = t.at
 		}
-		a := e.agents[t.agent]
-		wasAbsent, wasOnShift := a.Absent, a.OnShift
-		e.refreshAgent(t.agent, e.now)
-		if a.Absent && !wasAbsent {
-			e.absenceStarted(a)
-		}
-		if wasOnShift && !a.OnShift && e.region.OfflineAtShiftEnd && a.Presence != "offline" {
-			was := a.Routable
-			a.Presence, a.Routable = "offline", e.routable["offline"]
-			if was {
-				e.returnOffers(a, "offer_returned: "+a.Agent.ID+"'s shift ended")
+		// Every agent whose state changes at this instant changes first,
+		// so that what follows (absence policies, dispatch) never routes
+		// work to an agent whose own change at the same instant is pending.
+		// Agent timers sort before item timers at one instant.
+		batch := append(e.agentBatch[:0], t.agent)
+		for len(e.timers) > 0 && e.timers[0].item == nil && e.timers[0].at.Equal(t.at) {
+			u := heap.Pop(&e.timers).(timer)
+			if e.timerGen[u.agent] == u.gen {
+				batch = append(batch, u.agent)
 			}
 		}
-		e.dispatchAgent(a, "schedule")
+		e.agentBatch = batch
+		type change struct{ wasAbsent, wasOnShift bool }
+		changes := make([]change, len(batch))
+		for k, i := range batch {
+			a := e.agents[i]
+			changes[k] = change{a.Absent, a.OnShift}
+			e.refreshAgent(i, e.now)
+		}
+		for k, i := range batch {
+			a := e.agents[i]
+			if a.Absent && !changes[k].wasAbsent {
+				e.absenceStarted(a)
+			}
+			if changes[k].wasOnShift && !a.OnShift && e.region.OfflineAtShiftEnd && a.Presence != "offline" {
+				was := a.Routable
+				a.Presence, a.Routable = "offline", e.routable["offline"]
+				if was {
+					e.returnOffers(a, "offer_returned: "+a.Agent.ID+"'s shift ended")
+				}
+			}
+		}
+		for _, i := range batch {
+			e.dispatchAgent(e.agents[i], "schedule")
+		}
 	}
 }
 
@@ -109,6 +130,27 @@ func (e *Engine) refreshAgent(i int, at time.Time) {
 		}
 		consider(ab.Start)
 		consider(ab.End)
+	}
+	if len(e.holidays) > 0 {
+		// A holiday is the agent's whole local day; wake at the local
+		// midnight that starts the next one, or ends the current run.
+		lt := at.In(a.Loc)
+		y, m, d := lt.Date()
+		today := lt.Format(time.DateOnly)
+		if e.holidays[today] {
+			a.Absent = true
+			for i := 1; i <= len(e.holidayList)+1; i++ {
+				day := time.Date(y, m, d+i, 0, 0, 0, 0, a.Loc)
+				if !e.holidays[day.Format(time.DateOnly)] {
+					consider(day)
+					break
+				}
+			}
+		} else if i, _ := slices.BinarySearch(e.holidayList, today); i < len(e.holidayList) {
+			if next, err := time.ParseInLocation(time.DateOnly, e.holidayList[i], a.Loc); err == nil {
+				consider(next)
+			}
+		}
 	}
 	if capReached(a, at) {
 		lt := at.In(a.Loc)
@@ -148,6 +190,9 @@ func (e *Engine) armItem(x *item) {
 		if step, ok := nextAging(x); ok && (at.IsZero() || step.Before(at)) {
 			at = step
 		}
+		if drop, _, ok := e.nextDrop(x); ok && (at.IsZero() || drop.Before(at)) {
+			at = drop
+		}
 	}
 	if !at.IsZero() {
 		heap.Push(&e.timers, timer{at: at, agent: -1, item: x, gen: x.timerGen})
@@ -171,8 +216,47 @@ func nextAging(x *item) (time.Time, bool) {
 	return x.waitSince.Add(time.Duration((x.aged+1)*q.AgingMinutes) * time.Minute), true
 }
 
+// nextDrop returns when the next optional skill of x's rule is due to be
+// dropped (its wait in the current queue reaching the skill's
+// DropAfterMinutes) and that skill's index.
+func (e *Engine) nextDrop(x *item) (time.Time, int, bool) {
+	if x.rule < 0 || x.waitSince.IsZero() {
+		return time.Time{}, 0, false
+	}
+	var at time.Time
+	idx := -1
+	for i, s := range e.region.Rules[x.rule].Skills {
+		if s.DropAfterMinutes <= 0 || i >= 64 || x.dropped&(1<<uint(i)) != 0 {
+			continue
+		}
+		t := x.waitSince.Add(time.Duration(s.DropAfterMinutes) * time.Minute)
+		if idx < 0 || t.Before(at) {
+			at, idx = t, i
+		}
+	}
+	return at, idx, idx >= 0
+}
+
 // itemTimer handles x's timer at e.now.
 func (e *Engine) itemTimer(x *item) {
+	if x.waiting && x.q != nil {
+		if drop, i, ok := e.nextDrop(x); ok && !drop.After(e.now) {
+			// Skill relaxation: the item has waited long enough without an
+			// eligible agent; stop requiring the skill and try again.
+			r := &e.region.Rules[x.rule]
+			x.dropped |= 1 << uint(i)
+			x.skills = x.skills[:0]
+			for j, s := range r.Skills {
+				if j >= 64 || x.dropped&(1<<uint(j)) == 0 {
+					x.skills = append(x.skills, s)
+				}
+			}
+			q := x.q
+			e.dequeue(x)
+			e.dispatchItem(x, q, fmt.Sprintf("relaxed: dropped skill %s after %d minutes", r.Skills[i].Skill, r.Skills[i].DropAfterMinutes))
+			return
+		}
+	}
 	if x.waiting && x.q != nil {
 		if step, ok := nextAging(x); ok && !step.After(e.now) {
 			// Aging: one priority step; re-sort it among the waiting items.

@@ -15,7 +15,12 @@ import (
 // missing, and a test checks that every field of every schema has a
 // description: a field added to a shared type must be described here.
 var schemaDocs = map[string]map[string]string{
+	"Holiday": {
+		"date": "The day, YYYY-MM-DD.",
+		"name": "A label, e.g. Christmas.",
+	},
 	"Region": {
+		"holidays":                 "Region-wide days off: on each date no agent of the region works (each agent's local calendar day).",
 		"offline_at_shift_end":     "Set agents offline when their shift ends (pending offers return, accepted work stays); they receive nothing until they log in again.",
 		"heartbeat_seconds":        "Greater than 0: an agent whose client sends heartbeats (POST .../heartbeat) is set offline when none arrives for this long.",
 		"away_after_missed_offers": "Set an agent's presence to away_status after this many offers in a row time out (0: never); its other pending offers then return at once.",
@@ -47,6 +52,7 @@ var schemaDocs = map[string]map[string]string{
 		"policy":                 "How the queue picks among eligible agents; default round_robin.",
 		"order":                  "The order of waiting items: priority (priority, score, due time, arrival; the default) or fifo (arrival).",
 		"sla_minutes":            "Response SLA of items routed here, in minutes; 0: none. A rule's SLA wins. Sets the item's due time (created + SLA) and gives every assignment that long to be touched: an untouched assignment is then taken back and routed to another agent (never the one who neglected it).",
+		"out_of_hours":           "A queue (typically 24/7) that receives items routed here while no member is working (all off shift or absent); empty: they wait for the next shift.",
 		"offer_timeout_seconds":  "Greater than 0 makes this an offer-mode queue: the chosen agent is offered the item and accepts it (accept/touch) within this many seconds; a decline (release) or a timeout offers it to the next best agent, never back to the same one. An offer reserves the agent's capacity; an accepted offer counts as touched.",
 		"aging_minutes":          "Raise a waiting item's priority by 1 for every this many minutes it has waited in this queue (0: no aging), so that nothing starves.",
 		"aging_max":              "The most aging steps one wait can add (default 10).",
@@ -68,8 +74,9 @@ var schemaDocs = map[string]map[string]string{
 		"disabled":    "A disabled rule never matches.",
 	},
 	"SkillReq": {
-		"skill":     "The skill's name.",
-		"min_level": "The lowest level accepted, 1–5; default 1.",
+		"drop_after_minutes": "Greater than 0 makes the skill optional: an item that has waited this long in its queue with no eligible agent stops requiring it (skill relaxation). 0: always required.",
+		"skill":              "The skill's name.",
+		"min_level":          "The lowest level accepted, 1–5; default 1.",
 	},
 	"AttrMatch": {
 		"item":     "The item attribute, e.g. language.",
