@@ -74,6 +74,17 @@ type Region struct {
 	// that never send one are not watched).
 	HeartbeatSeconds int `json:"heartbeat_seconds,omitempty" yaml:"heartbeat_seconds,omitempty"`
 
+	// HandBack returns items that an absence handed to others back to their
+	// owner when the absence ends, if still untouched (waiting, offered or
+	// assigned) and the owner has room.
+	HandBack bool `json:"hand_back,omitempty" yaml:"hand_back,omitempty"`
+	// MakeUpCredit bounds how far an agent who was away (absent, off shift
+	// or not routable) may catch up in the weighted policies when it comes
+	// back: its fairness count is raised to at least its weighted share of
+	// the queue's assignments minus this many items. 0 means no catch-up: it
+	// resumes at its fair share.
+	MakeUpCredit int `json:"make_up_credit,omitempty" yaml:"make_up_credit,omitempty"`
+
 	// AwayAfterMissedOffers sets an agent's presence to AwayStatus after this
 	// many offers in a row time out (0: never).
 	AwayAfterMissedOffers int `json:"away_after_missed_offers,omitempty" yaml:"away_after_missed_offers,omitempty"`

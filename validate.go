@@ -125,6 +125,9 @@ func (c *Config) Validate() Problems {
 		if r.HeartbeatSeconds < 0 || r.HeartbeatSeconds > 86400 {
 			ps.Add(path+".heartbeat_seconds", fmt.Sprintf("must be between 1 and 86400 (0: not watched), got %d", r.HeartbeatSeconds))
 		}
+		if r.MakeUpCredit < 0 {
+			ps.Add(path+".make_up_credit", fmt.Sprintf("must not be negative, got %d", r.MakeUpCredit))
+		}
 		if r.AwayAfterMissedOffers < 0 {
 			ps.Add(path+".away_after_missed_offers", fmt.Sprintf("must not be negative, got %d", r.AwayAfterMissedOffers))
 		}

@@ -7,10 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/allot/allot"
+	"github.com/allot/allot/internal/gen"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files and allot.schema.json")
@@ -199,5 +201,37 @@ func TestDecodeYAMLGeneric(t *testing.T) {
 	}
 	if !reflect.DeepEqual(knownFields("allot.Rule")[:3], []string{"name", "when", "queue"}) {
 		t.Errorf("known fields of Rule: %v", knownFields("allot.Rule"))
+	}
+}
+
+// TestCompileChunks: a large region is compiled in parallel chunks; its
+// problems keep the whole region's rule indexes.
+func TestCompileChunks(t *testing.T) {
+	cfg := gen.Config(gen.Options{Rules: 1200, ScoringRules: 600, Queues: 20, Agents: 50, MembersPerAgent: 2, Capacity: 5, Seed: 1})
+	r := &cfg.Regions[0]
+	r.Rules[1].When, r.Rules[1100].When = "item.x ==", "1 + 1"
+	r.ScoringRules[550].When = "item.y >"
+	b, err := Encode(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = DecodeFile(bytes.NewReader(b), "big.yaml")
+	var ce *Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("want problems, got %v", err)
+	}
+	var paths []string
+	for _, p := range ce.Problems {
+		paths = append(paths, p.Path)
+	}
+	want := []string{"regions[0].rules[1].when", "regions[0].rules[1100].when", "regions[0].scoring_rules[550].when"}
+	if !slices.Equal(paths, want) {
+		t.Errorf("paths %v, want %v\n%v", paths, want, ce)
+	}
+	if got := shiftIndex("rules[3].when", 100, 7); got != "rules[103].when" {
+		t.Error(got)
+	}
+	if got := shiftIndex("scoring_rules[3]", 100, 7); got != "scoring_rules[10]" {
+		t.Error(got)
 	}
 }

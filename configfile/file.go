@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/allot/allot"
 	"github.com/allot/allot/rules"
@@ -181,15 +184,88 @@ func Parse(b []byte, name string) (*File, error) {
 // check runs the server's checks and the tests' own, located in the file.
 func (f *File) check() []Problem {
 	d := f.Config.WithDefaults()
-	ps := d.Validate()
 	// Conditions are compiled even when Validate found problems, as the
 	// engine does: a bad condition is worth reporting in the same pass.
-	for i := range d.Regions {
-		_, rps := rules.Compile(&d.Regions[i])
-		ps.AddAll(fmt.Sprintf("regions[%d]", i), rps)
-	}
+	// Compiling (CEL) is most of the time: it runs beside Validate, split
+	// in chunks of rules compiled in parallel.
+	cps := make(chan allot.Problems, 1)
+	go func() { cps <- compileParallel(d.Regions) }()
+	ps := d.Validate()
 	ps = append(ps, f.checkTests()...)
+	ps = append(ps, <-cps...)
 	return f.Locate(ps, false)
+}
+
+// compileChunk is the fewest rules worth a goroutine of their own.
+const compileChunk = 250
+
+// compileParallel compiles every region's routing and scoring conditions
+// as rules.Compile does and returns the problems (paths regions[i]...).
+// Each region's rules are split in up to GOMAXPROCS chunks compiled at
+// once: a condition's problems do not depend on the other rules, so the
+// problems are those of one rules.Compile of the whole region.
+func compileParallel(regions []allot.Region) allot.Problems {
+	type job struct {
+		region     int
+		r          allot.Region // a shallow copy holding one chunk
+		offR, offS int          // the chunk's first rule and scoring rule
+		ps         allot.Problems
+	}
+	var jobs []*job
+	workers := runtime.GOMAXPROCS(0)
+	for i := range regions {
+		r := &regions[i]
+		n := len(r.Rules) + len(r.ScoringRules)
+		k := max(1, min(workers, n/compileChunk))
+		for c := range k {
+			j := &job{region: i, r: *r}
+			j.offR, j.offS = c*len(r.Rules)/k, c*len(r.ScoringRules)/k
+			j.r.Rules = r.Rules[j.offR : (c+1)*len(r.Rules)/k]
+			j.r.ScoringRules = r.ScoringRules[j.offS : (c+1)*len(r.ScoringRules)/k]
+			jobs = append(jobs, j)
+		}
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, workers)
+	for _, j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			_, j.ps = rules.Compile(&j.r)
+		}()
+	}
+	wg.Wait()
+	var ps allot.Problems
+	for _, j := range jobs {
+		for _, p := range j.ps {
+			ps.Add(fmt.Sprintf("regions[%d].%s", j.region, shiftIndex(p.Path, j.offR, j.offS)), p.Message)
+		}
+	}
+	return ps
+}
+
+// shiftIndex moves a chunk's path (rules[3].when) to the whole region's.
+func shiftIndex(path string, offR, offS int) string {
+	for _, l := range []struct {
+		prefix string
+		off    int
+	}{{"rules[", offR}, {"scoring_rules[", offS}} {
+		rest, ok := strings.CutPrefix(path, l.prefix)
+		if !ok {
+			continue
+		}
+		end := strings.IndexByte(rest, ']')
+		if end < 0 {
+			break
+		}
+		n, err := strconv.Atoi(rest[:end])
+		if err != nil {
+			break
+		}
+		return l.prefix + strconv.Itoa(n+l.off) + rest[end:]
+	}
+	return path
 }
 
 // Locate turns field-path problems into file problems: each gets the

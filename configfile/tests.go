@@ -136,3 +136,8 @@ func (x Expect) compare(g Outcome) []string {
 	}
 	return fs
 }
+
+// NormalizeAttributes turns decoded YAML or JSON attribute values into the
+// types the engine takes (int → int64, lists of strings → []string), as
+// rule tests and `allot explain` do.
+func NormalizeAttributes(in map[string]any) map[string]any { return normalizeAttrs(in) }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -59,7 +60,7 @@ func (p *positions) walk(n *yaml.Node, path string) {
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			p.walk(c, fmt.Sprintf("%s[%d]", path, i))
+			p.walk(c, path+"["+strconv.Itoa(i)+"]")
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -100,8 +101,12 @@ func decodeStrict(b []byte, name string, v any) (positions, error) {
 	if err != nil || doc.Kind == 0 || (doc.Kind == yaml.DocumentNode && len(doc.Content) == 0) {
 		return pos, &Error{Problems: []Problem{{File: name, Line: 1, Column: 1, Message: "empty document: want a mapping such as {regions: [...]}"}}}
 	}
-	pos.walk(&doc, "")
-	if err := doc.Load(v, yaml.WithKnownFields()); err != nil {
+	// The positions and the decoding only read the tree: they run at once.
+	walked := make(chan struct{})
+	go func() { pos.walk(&doc, ""); close(walked) }()
+	err = doc.Load(v, yaml.WithKnownFields())
+	<-walked
+	if err != nil {
 		return pos, &Error{Problems: loadProblems(err, name, pos)}
 	}
 	return pos, nil

@@ -95,13 +95,14 @@ type item struct {
 	offerEnds  time.Time // an unaccepted offer times out at this time
 	waitSince  time.Time // when the item started waiting in waitQueue
 	waitQueue  *queue
-	aged       int              // aging steps added to the priority while waiting in waitQueue
-	dropped    uint64           // bit i: the rule's skill i is no longer required (relaxed)
-	skills     []allot.SkillReq // the rule's skills minus the dropped ones (nil: all)
-	prioBase   int              // the priority classification gave (before aging)
-	reassigns  int              // SLA re-assignments so far
-	escalated  bool             // escalated: no more re-assignments for neglect
-	timerGen   uint64           // generation of the item's live timer
+	aged       int                 // aging steps added to the priority while waiting in waitQueue
+	dropped    uint64              // bit i: the rule's skill i is no longer required (relaxed)
+	handedFrom *routing.AgentState // the owner whose absence handed it over (hand-back)
+	skills     []allot.SkillReq    // the rule's skills minus the dropped ones (nil: all)
+	prioBase   int                 // the priority classification gave (before aging)
+	reassigns  int                 // SLA re-assignments so far
+	escalated  bool                // escalated: no more re-assignments for neglect
+	timerGen   uint64              // generation of the item's live timer
 }
 
 // New builds the engine for region regionID of cfg. cfg is defaulted and
@@ -854,6 +855,7 @@ func (e *Engine) presence(agent, status string) error {
 	was := a.Routable
 	a.Presence, a.Routable = status, r
 	if r && !was {
+		e.makeUp(a)
 		e.dispatchAgent(a, "agent_available")
 	}
 	if !r && was {
@@ -973,6 +975,34 @@ func (e *Engine) own(x *item, a *routing.AgentState, q *queue) {
 	a.Open++
 	x.waitSince, x.waitQueue = time.Time{}, nil
 	e.startTouchClock(x)
+}
+
+// makeUp bounds an agent's catch-up when it comes back (see
+// Region.MakeUpCredit): in every queue, its fairness counts are raised to at
+// least its weighted share of the members' total minus the credit.
+func (e *Engine) makeUp(a *routing.AgentState) {
+	credit := int64(e.region.MakeUpCredit)
+	for _, ms := range e.member[a.Index] {
+		var sumW, sumVC int64
+		sumTier := make([]int64, len(e.region.Tiers))
+		for _, m := range ms.q.members {
+			sumW += int64(m.Agent.Weight)
+			sumVC += m.VC
+			for t, n := range m.TierVC {
+				sumTier[t] += n
+			}
+		}
+		w := int64(a.Agent.Weight)
+		m := ms.m
+		if floor := sumVC*w/sumW - credit; m.VC < floor {
+			m.VC = floor
+		}
+		for t := range m.TierVC {
+			if floor := sumTier[t]*w/sumW - credit; m.TierVC[t] < floor {
+				m.TierVC[t] = floor
+			}
+		}
+	}
 }
 
 // anyoneWorking reports whether some member of q is on shift and not absent

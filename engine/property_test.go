@@ -31,7 +31,9 @@ var (
 func genConfig(t *rapid.T) allot.Config {
 	r := allot.Region{ID: "eu", TimeZone: rapid.SampledFrom(propZones).Draw(t, "region_tz"),
 		AbsencePolicy:         rapid.SampledFrom([]allot.AbsencePolicy{"", allot.AbsenceKeep, allot.AbsenceReassignUntouched, allot.AbsenceReassignAll}).Draw(t, "absencePolicy"),
-		AwayAfterMissedOffers: rapid.IntRange(0, 2).Draw(t, "awayAfter")}
+		AwayAfterMissedOffers: rapid.IntRange(0, 2).Draw(t, "awayAfter"),
+		HandBack:              rapid.Bool().Draw(t, "handBack"),
+		MakeUpCredit:          rapid.IntRange(0, 3).Draw(t, "makeUp")}
 	if rapid.Bool().Draw(t, "holidays") {
 		r.Holidays = []allot.Holiday{{Date: rapid.SampledFrom([]string{"2026-11-23", "2026-11-24", "2026-11-25"}).Draw(t, "holiday")}}
 	}

@@ -337,3 +337,50 @@ func TestOutOfHoursQueue(t *testing.T) {
 		t.Fatalf("out of hours: %+v", ds)
 	}
 }
+
+func TestHandBackAndMakeUpCredit(t *testing.T) {
+	t.Parallel()
+	start, end := t0.Add(time.Hour), t0.Add(3*time.Hour)
+	b := config().agent("ana", 10).a(func(a *allot.Agent) {
+		a.Absences = []allot.Absence{{Start: start, End: end}}
+	}).agent("bo", 10).
+		queue("q", allot.WeightedRoundRobin, "ana", "bo").defaultQueue("q")
+	b.r.AbsencePolicy = allot.AbsenceReassignUntouched
+	b.r.HandBack = true
+	h := newHarness(t, b)
+	h.arrive("a1", nil) // ana
+	h.arrive("b1", nil) // bo
+	h.clock.Set(start)
+	h.apply(Tick{}) // a1 handed to bo
+	if h.owner("a1") != "bo" {
+		t.Fatalf("a1 owned by %q during ana's absence", h.owner("a1"))
+	}
+	// Four more while ana is away: all to bo.
+	for i := range 4 {
+		h.arrive(itemID(i), nil)
+	}
+	h.clock.Set(end)
+	ds := h.apply(Tick{})
+	if h.owner("a1") != "ana" || len(ds) == 0 || ds[0].Cause != "hand_back" || ds[0].From != "bo" {
+		t.Fatalf("after the absence: a1 owned by %q, decisions %+v; want handed back to ana", h.owner("a1"), ds)
+	}
+	// Make-up credit 0: ana resumes at her fair share instead of taking the
+	// next four items in a row to catch up.
+	var got []string
+	for i := range 4 {
+		got = append(got, assignedTo(t, h.arrive("n"+itemID(i), nil)))
+	}
+	if n := countOf(got, "ana"); n > 3 {
+		t.Fatalf("ana took %d of the next 4 (%v): flooded to catch up", n, got)
+	}
+}
+
+func countOf(xs []string, s string) int {
+	n := 0
+	for _, x := range xs {
+		if x == s {
+			n++
+		}
+	}
+	return n
+}

@@ -102,6 +102,16 @@ func (e *Engine) advance(now time.Time) {
 				}
 			}
 		}
+		for k, i := range batch {
+			a := e.agents[i]
+			back := (changes[k].wasAbsent && !a.Absent) || (!changes[k].wasOnShift && a.OnShift)
+			if back && !a.Absent && a.OnShift {
+				e.makeUp(a)
+			}
+			if changes[k].wasAbsent && !a.Absent && e.region.HandBack {
+				e.handBack(a)
+			}
+		}
 		for _, i := range batch {
 			e.dispatchAgent(e.agents[i], "schedule")
 		}
@@ -359,7 +369,50 @@ func (e *Engine) absenceStarted(a *routing.AgentState) {
 	slices.SortFunc(xs, func(p, q *item) int { return cmpU64(p.arrival, q.arrival) })
 	for _, x := range xs {
 		e.unown(x)
+		x.handedFrom = a
 		e.routeFrom(x, "absence: "+a.Agent.ID+" is absent ("+string(policy)+")", a.Agent.ID)
+	}
+}
+
+// handBack returns to agent a, back from an absence, the items its absence
+// handed to others that are still untouched (waiting, offered or assigned),
+// in arrival order, while a has room. Items a cannot take stay where they are.
+func (e *Engine) handBack(a *routing.AgentState) {
+	var xs []*item
+	for _, x := range e.items {
+		if x.handedFrom == a && (x.owner == nil || x.it.Status == allot.StatusAssigned || x.it.Status == allot.StatusOffered) {
+			xs = append(xs, x)
+		}
+	}
+	slices.SortFunc(xs, func(p, q *item) int { return cmpU64(p.arrival, q.arrival) })
+	for _, x := range xs {
+		x.handedFrom = nil
+		if x.owner == a || x.q == nil {
+			continue
+		}
+		// Only through the front door: a must be a member of the item's
+		// queue and pass every filter (presence, shift, exclusion, capacity,
+		// skills, attributes, caps) now.
+		var m *routing.Member
+		for _, ms := range e.member[a.Index] {
+			if ms.q == x.q {
+				m = ms.m
+			}
+		}
+		if m == nil {
+			continue
+		}
+		if st, _ := x.q.profile.Eligible(e.prepare(x, x.q, false), m); !st.OK() {
+			continue
+		}
+		from := ""
+		if prev := e.unown(x); prev != nil {
+			from = prev.Agent.ID
+			defer e.dispatchAgent(prev, "capacity_freed")
+		}
+		e.dequeue(x)
+		exp := e.explanation(x, "handed back to "+a.Agent.ID+" after the absence")
+		e.assign(x, x.q, m, "hand_back", exp, from)
 	}
 }
 

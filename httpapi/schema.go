@@ -20,6 +20,8 @@ var schemaDocs = map[string]map[string]string{
 		"name": "A label, e.g. Christmas.",
 	},
 	"Region": {
+		"hand_back":                "When an absence ends, give the agent back the items its absence handed to others that are still untouched, if the agent passes every filter then.",
+		"make_up_credit":           "How many items an agent back from an absence, a shift break or a non-routable status may catch up in the weighted policies (0: it resumes at its fair share).",
 		"holidays":                 "Region-wide days off: on each date no agent of the region works (each agent's local calendar day).",
 		"offline_at_shift_end":     "Set agents offline when their shift ends (pending offers return, accepted work stays); they receive nothing until they log in again.",
 		"heartbeat_seconds":        "Greater than 0: an agent whose client sends heartbeats (POST .../heartbeat) is set offline when none arrives for this long.",

@@ -3,6 +3,7 @@ package sim
 import (
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/allot/allot"
@@ -48,11 +49,33 @@ type Result struct {
 	AbandonRate float64 `json:"abandon_rate"`
 	// Utilisation is busy capacity-time over available capacity-time (agents
 	// on shift × capacity) in the window.
-	Utilisation   float64       `json:"utilisation"`
-	MeanQueueLen  float64       `json:"mean_queue_len"`
-	MaxQueueLen   int64         `json:"max_queue_len"`
-	Fairness      Fairness      `json:"fairness"`
-	Agents        []AgentResult `json:"agents"`
+	Utilisation  float64 `json:"utilisation"`
+	MeanQueueLen float64 `json:"mean_queue_len"`
+	MaxQueueLen  int64   `json:"max_queue_len"`
+
+	// Touched counts arrivals whose first assignment was touched (accepted);
+	// Untouched those assigned but never touched by the end of the run.
+	Touched   int64 `json:"touched"`
+	Untouched int64 `json:"untouched"`
+	// Waits to first touch (touch − arrival, seconds) over touched items.
+	MeanTouchWaitS float64 `json:"mean_touch_wait_s"`
+	P50TouchWaitS  float64 `json:"p50_touch_wait_s"`
+	P90TouchWaitS  float64 `json:"p90_touch_wait_s"`
+	P99TouchWaitS  float64 `json:"p99_touch_wait_s"`
+	// TouchServiceLevel is the share of arrivals first touched within
+	// touch.sla_seconds (default sla_seconds) of their arrival.
+	TouchServiceLevel float64 `json:"touch_service_level"`
+	// Reassignments counts items taken back by the engine's timers: decisions
+	// with a previous owner (from) and an sla_breach or offer_timeout cause.
+	Reassignments int64 `json:"reassignments"`
+	// Escalations counts escalated decisions (the SLA breached more than the
+	// queue's max_reassignments).
+	Escalations int64 `json:"escalations"`
+
+	Fairness Fairness      `json:"fairness"`
+	Agents   []AgentResult `json:"agents"`
+	// Tiers is fairness per score tier, when the config defines tiers.
+	Tiers         []TierResult  `json:"tiers,omitempty"`
 	WaitHistogram []Bucket      `json:"wait_histogram"`
 	QueueDepth    []DepthSample `json:"queue_depth"`
 }
@@ -77,6 +100,26 @@ type AgentResult struct {
 	Share       float64 `json:"share"`
 	WeightShare float64 `json:"weight_share"`
 	Utilisation float64 `json:"utilisation"`
+}
+
+// TierResult is fairness within one score tier: each agent's assignments of
+// the tier's items against its weighted share of them.
+type TierResult struct {
+	Tier     string      `json:"tier"`
+	Assigned int64       `json:"assigned"`
+	Fairness Fairness    `json:"fairness"`
+	Agents   []TierAgent `json:"agents"`
+}
+
+// TierAgent is one agent's share of a tier. Expected is the tier's
+// assignments × the agent's weight share.
+type TierAgent struct {
+	ID          string  `json:"id"`
+	Weight      int     `json:"weight"`
+	Assigned    int64   `json:"assigned"`
+	Share       float64 `json:"share"`
+	WeightShare float64 `json:"weight_share"`
+	Expected    float64 `json:"expected"`
 }
 
 // Bucket counts assigned items whose wait was ≤ LeS (and above the previous
@@ -108,6 +151,14 @@ type collector struct {
 	waited    int64 // measured arrivals queued on arrival
 	warm, end int64
 
+	touchWaits []int64 // ns, arrival → first touch
+	touchOK    int64
+	touchSLA   int64
+
+	tiers   []string // tier names, in config order
+	tierIdx map[string]int
+	tcount  [][]int64 // [tier][agent] assignments of measured items
+
 	agents  []*allot.Agent
 	serving []bool    // member of a queue and not manual
 	count   []int64   // assignments of measured items
@@ -123,6 +174,16 @@ type collector struct {
 
 func newCollector(scn *Scenario, reg *allot.Region) *collector {
 	c := &collector{scn: scn, warm: int64(scn.Warmup), end: int64(scn.Horizon), slaNS: int64(scn.SLASeconds * 1e9)}
+	c.touchSLA = c.slaNS
+	if scn.Touch != nil {
+		c.touchSLA = int64(scn.Touch.SLASeconds * 1e9)
+	}
+	c.tierIdx = map[string]int{}
+	for _, t := range reg.Tiers {
+		c.tierIdx[t.Name] = len(c.tiers)
+		c.tiers = append(c.tiers, t.Name)
+		c.tcount = append(c.tcount, make([]int64, len(reg.Agents)))
+	}
 	c.interval = max(1, c.end/depthSamples)
 	members := map[string]bool{}
 	for _, q := range reg.Queues {
@@ -140,15 +201,15 @@ func newCollector(scn *Scenario, reg *allot.Region) *collector {
 		a := &reg.Agents[i]
 		c.agents = append(c.agents, a)
 		c.serving[i] = members[a.ID] && !a.Manual
-		c.avail[i] = float64(a.Capacity.Total) * float64(onShift(a, from, to))
+		c.avail[i] = float64(a.Capacity.Total) * float64(onShift(a, nil, from, to))
 	}
 	c.lastDepthT = c.warm
 	return c
 }
 
 // onShift is how long agent a works in [from, to) by its schedule and
-// absences.
-func onShift(a *allot.Agent, from, to time.Time) time.Duration {
+// absences, less its breaks brk (nil: none).
+func onShift(a *allot.Agent, brk *allot.CompiledSchedule, from, to time.Time) time.Duration {
 	var cs *allot.CompiledSchedule
 	if a.Schedule != nil {
 		cs, _ = allot.CompileSchedule(a.Schedule) // validated by the engine
@@ -160,6 +221,12 @@ func onShift(a *allot.Agent, from, to time.Time) time.Duration {
 		next := to
 		if cs != nil {
 			if n := cs.NextChange(t); !n.IsZero() && n.Before(next) {
+				next = n
+			}
+		}
+		if brk != nil {
+			on = on && !brk.Contains(t)
+			if n := brk.NextChange(t); !n.IsZero() && n.Before(next) {
 				next = n
 			}
 		}
@@ -182,18 +249,39 @@ func onShift(a *allot.Agent, from, to time.Time) time.Duration {
 	return total
 }
 
-// assigned books the assignment of it to agent ai at at (ns).
-func (c *collector) assigned(it *simItem, ai int, at, warm, end int64) {
-	// Busy time counts inside the window, whoever the item is.
-	lo, hi := max(at, warm), min(at+it.handle, end)
-	if hi > lo {
+// held books agent ai holding it's capacity over [from, to) (ns): busy
+// time counts inside the window, whoever the item is.
+func (c *collector) held(it *simItem, ai int, from, to int64) {
+	lo, hi := max(from, c.warm), min(to, c.end)
+	if hi > lo && ai >= 0 {
 		c.busy[ai] += float64(it.units) * float64(hi-lo)
 	}
+}
+
+// touched books the first touch of it at at (ns).
+func (c *collector) touched(it *simItem, at int64) {
+	if !it.measured {
+		return
+	}
+	c.res.Touched++
+	w := at - it.arr
+	c.touchWaits = append(c.touchWaits, w)
+	if w <= c.touchSLA {
+		c.touchOK++
+	}
+}
+
+// assigned books the first assignment of it to agent ai at at (ns), of the
+// score tier tier.
+func (c *collector) assigned(it *simItem, ai int, at int64, tier string) {
 	if !it.measured {
 		return
 	}
 	c.res.Assigned++
 	c.count[ai]++
+	if ti, ok := c.tierIdx[tier]; ok {
+		c.tcount[ti][ai]++
+	}
 	w := at - it.arr
 	c.waits = append(c.waits, w)
 	if w <= c.slaNS {
@@ -251,6 +339,20 @@ func (c *collector) result(name string) Result {
 		r.MaxWaitS = float64(c.waits[n-1]) / 1e9
 	}
 	r.WaitHistogram = histogram(c.waits)
+	slices.Sort(c.touchWaits)
+	if n := len(c.touchWaits); n > 0 {
+		var sum float64
+		for _, w := range c.touchWaits {
+			sum += float64(w)
+		}
+		r.MeanTouchWaitS = sum / float64(n) / 1e9
+		r.P50TouchWaitS = quantile(c.touchWaits, 0.50)
+		r.P90TouchWaitS = quantile(c.touchWaits, 0.90)
+		r.P99TouchWaitS = quantile(c.touchWaits, 0.99)
+	}
+	if r.Arrivals > 0 {
+		r.TouchServiceLevel = float64(c.touchOK) / float64(r.Arrivals)
+	}
 	var busy, avail float64
 	var total int64
 	var wsum int
@@ -295,8 +397,43 @@ func (c *collector) result(name string) Result {
 		return 0
 	})
 	r.Fairness = fairness(norm)
+	r.Tiers = c.tierResults(wsum)
 	roundResult(&r)
 	return r
+}
+
+// tierResults is fairness per tier over the serving agents, in agent id
+// order; wsum is their total weight.
+func (c *collector) tierResults(wsum int) []TierResult {
+	var out []TierResult
+	for ti, name := range c.tiers {
+		tr := TierResult{Tier: name, Agents: []TierAgent{}}
+		for i := range c.agents {
+			if c.serving[i] {
+				tr.Assigned += c.tcount[ti][i]
+			}
+		}
+		var norm []float64
+		for i, a := range c.agents {
+			if !c.serving[i] {
+				continue
+			}
+			ta := TierAgent{ID: a.ID, Weight: a.Weight, Assigned: c.tcount[ti][i]}
+			if tr.Assigned > 0 {
+				ta.Share = float64(ta.Assigned) / float64(tr.Assigned)
+			}
+			if wsum > 0 {
+				ta.WeightShare = float64(a.Weight) / float64(wsum)
+			}
+			ta.Expected = float64(tr.Assigned) * ta.WeightShare
+			tr.Agents = append(tr.Agents, ta)
+			norm = append(norm, float64(ta.Assigned)/float64(max(a.Weight, 1)))
+		}
+		slices.SortFunc(tr.Agents, func(a, b TierAgent) int { return strings.Compare(a.ID, b.ID) })
+		tr.Fairness = fairness(norm)
+		out = append(out, tr)
+	}
+	return out
 }
 
 // quantile is the nearest-rank quantile of sorted ns values, in seconds.
@@ -370,6 +507,21 @@ func roundResult(r *Result) {
 	r.Utilisation = round(r.Utilisation, 6)
 	r.MeanQueueLen = round(r.MeanQueueLen, 4)
 	r.Fairness.Gini = round(r.Fairness.Gini, 6)
+	r.MeanTouchWaitS = round(r.MeanTouchWaitS, 4)
+	r.P50TouchWaitS = round(r.P50TouchWaitS, 4)
+	r.P90TouchWaitS = round(r.P90TouchWaitS, 4)
+	r.P99TouchWaitS = round(r.P99TouchWaitS, 4)
+	r.TouchServiceLevel = round(r.TouchServiceLevel, 6)
+	for i := range r.Tiers {
+		t := &r.Tiers[i]
+		t.Fairness.Gini = round(t.Fairness.Gini, 6)
+		for j := range t.Agents {
+			a := &t.Agents[j]
+			a.Share = round(a.Share, 6)
+			a.WeightShare = round(a.WeightShare, 6)
+			a.Expected = round(a.Expected, 4)
+		}
+	}
 	for i := range r.Agents {
 		a := &r.Agents[i]
 		a.Share = round(a.Share, 6)

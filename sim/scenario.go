@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/allot/allot"
@@ -38,7 +39,19 @@ type Scenario struct {
 	Arrivals   Arrivals      `yaml:"arrivals"`
 	HandleTime Distribution  `yaml:"handle_time"`
 	Patience   *Distribution `yaml:"patience,omitempty"`
-	Agents     Agents        `yaml:"agents,omitempty"`
+	// Touch is how agents respond to an assignment (or offer): the delay to
+	// the first touch and the chance it is never touched. Default: touched
+	// the instant it is assigned, never neglected.
+	Touch  *Touch `yaml:"touch,omitempty"`
+	Agents Agents `yaml:"agents,omitempty"`
+	// Breaks are breaks of the agents of every config run (also --config
+	// ones), in the scenario's time zone; scenario agents may also list
+	// breaks in their shifts.
+	Breaks []AgentBreak `yaml:"breaks,omitempty"`
+	// BreakStatus is the presence status an agent is set to for a break
+	// (it must be a non-routable status of the config's catalogue); default
+	// "break" when the catalogue has it, else its first non-routable status.
+	BreakStatus string `yaml:"break_status,omitempty"`
 
 	// Region is the config region to drive; default its first region.
 	Region string `yaml:"region,omitempty"`
@@ -93,24 +106,67 @@ type Distribution struct {
 	ValuesSeconds []float64 `yaml:"values_seconds,omitempty"`
 }
 
+// Touch models the first touch of each assignment: Distribution (fixed,
+// exponential or lognormal, in seconds after the assignment or offer) is the
+// delay to the touch (accepting an offer is its touch); with
+// NeglectProbability the assignment is never touched, so the engine's
+// response SLA (or offer timeout) takes it back and routes it again. Handle
+// time starts at the touch.
+type Touch struct {
+	Distribution `yaml:",inline"`
+	// NeglectProbability is the chance, drawn per assignment, that the agent
+	// never touches it (0–1). An escalated item is never neglected.
+	NeglectProbability float64 `yaml:"neglect_probability,omitempty"`
+	// SLASeconds is the target for the wait from arrival to first touch;
+	// default the scenario's sla_seconds.
+	SLASeconds float64 `yaml:"sla_seconds,omitempty"`
+	// NeglectedTouchAfterSeconds: a neglected assignment the engine does not
+	// take back (no response SLA on its queue) is touched after this long,
+	// so that no agent holds it for ever. Default 3600.
+	NeglectedTouchAfterSeconds float64 `yaml:"neglected_touch_after_seconds,omitempty"`
+}
+
+// Shift is an agent's shift (days, start, end, as in the config) with its
+// breaks.
+type Shift struct {
+	allot.Shift `yaml:",inline"`
+	// Breaks inside the shift, local times "HH:MM" on the shift's days.
+	Breaks []Break `yaml:"breaks,omitempty"`
+}
+
+// Break is a break, local times "12:30"–"13:00".
+type Break struct {
+	Start string `yaml:"start"`
+	End   string `yaml:"end"`
+}
+
+// AgentBreak is a break of the named agents (all agents of the config when
+// Agents is empty) on Days ("mon-fri", as shifts).
+type AgentBreak struct {
+	Agents []string `yaml:"agents,omitempty"`
+	Days   string   `yaml:"days"`
+	Start  string   `yaml:"start"`
+	End    string   `yaml:"end"`
+}
+
 // Agents are the scenario's agents, used by the default config: Count agents
 // named a01, a02, ... or the listed ones.
 type Agents struct {
 	Count int `yaml:"count,omitempty"`
 	// Capacity is each agent's capacity in items (default 1).
-	Capacity int           `yaml:"capacity,omitempty"`
-	List     []AgentSpec   `yaml:"list,omitempty"`
-	Shifts   []allot.Shift `yaml:"shifts,omitempty"`
+	Capacity int         `yaml:"capacity,omitempty"`
+	List     []AgentSpec `yaml:"list,omitempty"`
+	Shifts   []Shift     `yaml:"shifts,omitempty"`
 	// Policy of the default queue (default round_robin).
 	Policy allot.Policy `yaml:"policy,omitempty"`
 }
 
 // AgentSpec is one listed agent. Zero fields take the Agents defaults.
 type AgentSpec struct {
-	ID       string        `yaml:"id"`
-	Weight   int           `yaml:"weight,omitempty"`
-	Capacity int           `yaml:"capacity,omitempty"`
-	Shifts   []allot.Shift `yaml:"shifts,omitempty"`
+	ID       string  `yaml:"id"`
+	Weight   int     `yaml:"weight,omitempty"`
+	Capacity int     `yaml:"capacity,omitempty"`
+	Shifts   []Shift `yaml:"shifts,omitempty"`
 }
 
 // DefaultStart is the virtual start of a scenario that names none: a Monday.
@@ -224,6 +280,53 @@ func (s *Scenario) Validate() error {
 	if s.Patience != nil {
 		s.Patience.validate("patience", a.CSV != nil, &ps)
 	}
+	if t := s.Touch; t != nil {
+		switch t.Distribution.Distribution {
+		case "", "fixed", "exponential", "lognormal":
+		default:
+			ps.Add("touch.distribution", fmt.Sprintf("unknown distribution %q; want fixed, exponential or lognormal", t.Distribution.Distribution))
+		}
+		if t.Distribution.Distribution != "" {
+			t.Distribution.validate("touch", false, &ps)
+		} else if t.MeanSeconds != 0 || t.Sigma != 0 || len(t.ValuesSeconds) > 0 {
+			ps.Add("touch.distribution", "required with mean_seconds: fixed, exponential or lognormal")
+		}
+		if !(t.NeglectProbability >= 0 && t.NeglectProbability <= 1) {
+			ps.Add("touch.neglect_probability", "want a probability between 0 and 1")
+		}
+		if t.SLASeconds == 0 {
+			t.SLASeconds = s.SLASeconds
+		}
+		if t.SLASeconds < 0 {
+			ps.Add("touch.sla_seconds", "must not be negative")
+		}
+		if t.NeglectedTouchAfterSeconds == 0 {
+			t.NeglectedTouchAfterSeconds = 3600
+		}
+		if !(t.NeglectedTouchAfterSeconds > 0) {
+			ps.Add("touch.neglected_touch_after_seconds", "must be positive")
+		}
+	}
+	for i, b := range s.Breaks {
+		p := fmt.Sprintf("breaks[%d]", i)
+		if _, err := allot.CompileSchedule(&allot.Schedule{TimeZone: "UTC", Shifts: []allot.Shift{{Days: b.Days, Start: b.Start, End: b.End}}}); err != nil {
+			ps.Add(p, err.Error())
+		}
+	}
+	checkShifts := func(path string, shifts []Shift) {
+		for i, sh := range shifts {
+			for j, b := range sh.Breaks {
+				p := fmt.Sprintf("%s.shifts[%d].breaks[%d]", path, i, j)
+				if msg := breakProblem(sh.Shift, b); msg != "" {
+					ps.Add(p, msg)
+				}
+			}
+		}
+	}
+	checkShifts("agents", s.Agents.Shifts)
+	for i, sp := range s.Agents.List {
+		checkShifts(fmt.Sprintf("agents.list[%d]", i), sp.Shifts)
+	}
 	ag := &s.Agents
 	if ag.Capacity == 0 {
 		ag.Capacity = 1
@@ -291,7 +394,7 @@ func (d *Distribution) validate(path string, csv bool, ps *allot.Problems) {
 func (s *Scenario) DefaultConfig() allot.Config {
 	r := allot.Region{ID: "sim", Name: "simulated", TimeZone: s.TimeZone, DefaultQueue: "main"}
 	q := allot.Queue{ID: "main", Policy: s.Agents.Policy, Order: "fifo"}
-	add := func(id string, weight, capacity int, shifts []allot.Shift) {
+	add := func(id string, weight, capacity int, shifts []Shift) {
 		if capacity == 0 {
 			capacity = s.Agents.Capacity
 		}
@@ -300,7 +403,10 @@ func (s *Scenario) DefaultConfig() allot.Config {
 		}
 		a := allot.Agent{ID: id, Weight: weight, Capacity: allot.Capacity{Total: capacity}, Presence: "available"}
 		if len(shifts) > 0 {
-			a.Schedule = &allot.Schedule{TimeZone: s.TimeZone, Shifts: shifts}
+			a.Schedule = &allot.Schedule{TimeZone: s.TimeZone}
+			for _, sh := range shifts {
+				a.Schedule.Shifts = append(a.Schedule.Shifts, sh.Shift)
+			}
 		}
 		r.Agents = append(r.Agents, a)
 		q.Members = append(q.Members, id)
@@ -320,4 +426,67 @@ func (s *Scenario) DefaultConfig() allot.Config {
 	}
 	r.Queues = []allot.Queue{q}
 	return allot.Config{Regions: []allot.Region{r}}
+}
+
+// minutes parses a local time "HH:MM" (up to "24:00") into minutes.
+func minutes(s string) (int, bool) {
+	var h, m int
+	if len(s) != 5 || s[2] != ':' {
+		return 0, false
+	}
+	if _, err := fmt.Sscanf(s, "%d:%d", &h, &m); err != nil || h < 0 || m < 0 || m > 59 || h*60+m > 24*60 {
+		return 0, false
+	}
+	return h*60 + m, true
+}
+
+// breakProblem says what is wrong with break b of shift sh, or "".
+func breakProblem(sh allot.Shift, b Break) string {
+	bs, ok1 := minutes(b.Start)
+	be, ok2 := minutes(b.End)
+	if !ok1 || !ok2 {
+		return fmt.Sprintf("want local times \"HH:MM\", got %q–%q", b.Start, b.End)
+	}
+	if bs >= be {
+		return fmt.Sprintf("the break must end after it starts (%s–%s)", b.Start, b.End)
+	}
+	ss, ok1 := minutes(sh.Start)
+	se, ok2 := minutes(sh.End)
+	if !ok1 || !ok2 {
+		return "" // the shift's own problem is reported by the config
+	}
+	if ss < se && (bs < ss || be > se) {
+		return fmt.Sprintf("the break %s–%s is not inside the shift %s–%s", b.Start, b.End, sh.Start, sh.End)
+	}
+	if ss >= se && bs < ss {
+		return fmt.Sprintf("a break after midnight in the overnight shift %s–%s: list it under the scenario's breaks with its days", sh.Start, sh.End)
+	}
+	return ""
+}
+
+// agentBreaks returns the breaks of agent id as shifts (days, start, end) in
+// the scenario's time zone: those of its scenario shifts when the config run
+// is the scenario's default one (withShifts), and the scenario's breaks
+// naming it (or every agent).
+func (s *Scenario) agentBreaks(id string, withShifts bool) []allot.Shift {
+	var out []allot.Shift
+	if withShifts {
+		shifts := s.Agents.Shifts
+		for _, sp := range s.Agents.List {
+			if sp.ID == id && len(sp.Shifts) > 0 {
+				shifts = sp.Shifts
+			}
+		}
+		for _, sh := range shifts {
+			for _, b := range sh.Breaks {
+				out = append(out, allot.Shift{Days: sh.Days, Start: b.Start, End: b.End})
+			}
+		}
+	}
+	for _, b := range s.Breaks {
+		if len(b.Agents) == 0 || slices.Contains(b.Agents, id) {
+			out = append(out, allot.Shift{Days: b.Days, Start: b.Start, End: b.End})
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package sim
 import (
 	"container/heap"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/allot/allot"
@@ -14,6 +15,9 @@ import (
 type NamedConfig struct {
 	Name   string
 	Config allot.Config
+	// scenarioAgents: the config is the scenario's default one, so its
+	// agents' scenario shifts (and their breaks) apply.
+	scenarioAgents bool
 }
 
 // Options tune a run without changing its results.
@@ -21,6 +25,10 @@ type Options struct {
 	// Progress, when set, is called now and then with the share of the work
 	// done (0–1) and once with 1 at the end. It must not block for long.
 	Progress func(done float64)
+
+	// trace, when set (tests), sees every decision with the presence of its
+	// agent's break state.
+	trace func(d *allot.Decision, onBreak bool)
 }
 
 // Run simulates scn once per config, on identical arrivals, and returns one
@@ -53,7 +61,7 @@ func RunNamed(scn Scenario, cfgs []NamedConfig, seed uint64, opt Options) (Repor
 		case scn.Agents.Count == 0 && len(scn.Agents.List) == 0:
 			return Report{}, fmt.Errorf("scenario %s: agents: required without a config: give agents.count or agents.list, an embedded config or --config", scn.File)
 		default:
-			cfgs = []NamedConfig{{Name: "default", Config: scn.DefaultConfig()}}
+			cfgs = []NamedConfig{{Name: "default", Config: scn.DefaultConfig(), scenarioAgents: true}}
 		}
 	}
 	var rows []arrival
@@ -78,7 +86,7 @@ func RunNamed(scn Scenario, cfgs []NamedConfig, seed uint64, opt Options) (Repor
 			base, n := float64(i), float64(len(cfgs))
 			prog = func(f float64) { opt.Progress((base + f) / n) }
 		}
-		res, err := runOne(&scn, nc, src, prog)
+		res, err := runOne(&scn, nc, src, prog, seed, opt.trace)
 		if err != nil {
 			return Report{}, fmt.Errorf("config %s: %w", nc.Name, err)
 		}
@@ -96,12 +104,16 @@ const (
 	evArrival = iota
 	evComplete
 	evAbandon
+	evTouch
+	evBreak
 )
 
 type event struct {
 	at   int64 // ns since start
 	seq  uint64
 	kind uint8
+	gen  uint32 // evTouch, evComplete: the assignment they belong to
+	ag   int32  // evBreak: agent index
 	it   *simItem
 	arr  arrival // evArrival only
 }
@@ -130,9 +142,19 @@ type simItem struct {
 	arr      int64
 	handle   int64
 	units    int
+	n        uint64 // arrival number
 	assigned bool
 	waited   bool // queued at arrival: it waited at all
 	measured bool // arrived inside the measurement window
+
+	owner     int    // agent index of the current owner, -1 none
+	ownerID   string // current owner
+	since     int64  // ns, start of the current ownership
+	gen       uint32 // bumped at every change of ownership
+	k         uint32 // assignments so far (touch random draws)
+	waitingNw bool   // waiting in a queue now
+	touched   bool
+	escalated bool
 }
 
 // runner simulates one config.
@@ -149,11 +171,19 @@ type runner struct {
 	n      uint64
 	items  map[string]*simItem
 	buf    []allot.Decision
+	lastAt int64
 	units  map[string]int
 
 	agentIdx map[string]int
 	stats    *collector
 	prog     func(float64)
+
+	touch      *toucher
+	brk        []*allot.CompiledSchedule // per agent, nil: no breaks
+	onBreak    []bool                    // set on break by the simulator
+	brkStatus  string
+	loginState string
+	trace      func(*allot.Decision, bool)
 }
 
 func (r *runner) push(e event) {
@@ -172,7 +202,7 @@ func (r *runner) pullArrival() {
 // items be served (agents' shifts may keep them waiting over a weekend).
 const maxDrain = 14 * 24 * time.Hour
 
-func runOne(scn *Scenario, nc NamedConfig, src source, prog func(float64)) (Result, error) {
+func runOne(scn *Scenario, nc NamedConfig, src source, prog func(float64), seed uint64, trace func(*allot.Decision, bool)) (Result, error) {
 	cfg := nc.Config
 	regionID := scn.Region
 	if regionID == "" {
@@ -187,7 +217,8 @@ func runOne(scn *Scenario, nc NamedConfig, src source, prog func(float64)) (Resu
 		return Result{}, err
 	}
 	r := &runner{scn: scn, eng: eng, clock: clock, start: scn.Start, warm: int64(scn.Warmup), end: int64(scn.Horizon),
-		src: src, items: map[string]*simItem{}, units: map[string]int{}, agentIdx: map[string]int{}, prog: prog}
+		src: src, items: map[string]*simItem{}, units: map[string]int{}, agentIdx: map[string]int{}, prog: prog,
+		touch: newToucher(scn.Touch, seed), trace: trace}
 	reg := eng.Region()
 	for _, t := range reg.ItemTypes {
 		r.units[t.Name] = t.Units
@@ -199,15 +230,32 @@ func runOne(scn *Scenario, nc NamedConfig, src source, prog func(float64)) (Resu
 	if err := r.login(cfg); err != nil {
 		return Result{}, err
 	}
+	if err := r.setupBreaks(cfg, nc.scenarioAgents); err != nil {
+		return Result{}, err
+	}
+	for i, b := range r.brk { // breaks are not available time
+		if b != nil {
+			a := &reg.Agents[i]
+			r.stats.avail[i] = float64(a.Capacity.Total) * float64(onShift(a, b, scn.Start.Add(scn.Warmup), scn.Start.Add(scn.Horizon)))
+		}
+	}
 	r.pullArrival()
 	if err := r.loop(); err != nil {
 		return Result{}, err
+	}
+	for _, it := range r.items { // still open at the end: book the holding time
+		if it.owner >= 0 {
+			r.endOwn(it, r.lastAt)
+		}
 	}
 	res := r.stats.result(nc.Name)
 	res.Unassigned = 0
 	for _, it := range r.items {
 		if it.measured && !it.assigned {
 			res.Unassigned++
+		}
+		if it.measured && it.assigned && !it.touched {
+			res.Untouched++
 		}
 	}
 	return res, nil
@@ -228,6 +276,7 @@ func (r *runner) login(cfg allot.Config) error {
 	if status == "" {
 		return fmt.Errorf("the config's presence catalogue has no routable status")
 	}
+	r.loginState = status
 	reg := r.eng.Region()
 	for i := range reg.Agents {
 		a := &reg.Agents[i]
@@ -256,36 +305,78 @@ func (r *runner) apply(ev engine.Event) ([]allot.Decision, error) {
 }
 
 func (r *runner) book(d *allot.Decision) {
+	if r.trace != nil {
+		ai, ok := r.agentIdx[d.Agent]
+		r.trace(d, ok && r.onBreak != nil && r.onBreak[ai])
+	}
 	it := r.items[d.Item]
 	if it == nil {
 		return
 	}
 	at := int64(d.At.Sub(r.start))
-	switch d.Kind {
-	case allot.DecisionAssigned, allot.DecisionReassigned:
-		if it.assigned { // re-assignment: the first assignment counts
-			return
+	if d.From != "" {
+		if it.ownerID == d.From {
+			r.endOwn(it, at)
 		}
-		it.assigned = true
-		if it.waited {
+		if it.measured && d.Kind != allot.DecisionEscalated &&
+			(strings.HasPrefix(d.Cause, "sla_breach") || strings.HasPrefix(d.Cause, "offer_timeout")) {
+			r.stats.res.Reassignments++
+		}
+	}
+	switch d.Kind {
+	case allot.DecisionAssigned, allot.DecisionReassigned, allot.DecisionOffered:
+		if it.owner >= 0 {
+			r.endOwn(it, at)
+		}
+		if it.waitingNw {
+			it.waitingNw = false
 			r.stats.depth(at, -1)
 		}
 		ai := r.agentIdx[d.Agent]
-		r.stats.assigned(it, ai, at, r.warm, r.end)
-		r.push(event{at: at + it.handle, kind: evComplete, it: it})
+		it.owner, it.ownerID, it.since = ai, d.Agent, at
+		it.gen++
+		if !it.assigned { // the first assignment (or offer) counts for waits
+			it.assigned = true
+			tier := ""
+			if d.Explanation != nil {
+				tier = d.Explanation.Tier
+			}
+			r.stats.assigned(it, ai, at, tier)
+		}
+		delay, neglected := r.touch.draw(it)
+		if neglected {
+			delay = r.touch.late
+		}
+		r.push(event{at: at + delay, kind: evTouch, it: it, gen: it.gen})
 	case allot.DecisionQueued:
-		if !it.waited {
+		if !it.assigned && !it.waited {
 			it.waited = true
 			if it.measured {
 				r.stats.waited++
 			}
+		}
+		if !it.waitingNw {
+			it.waitingNw = true
 			r.stats.depth(at, +1)
+		}
+	case allot.DecisionEscalated:
+		it.escalated = true
+		if it.measured {
+			r.stats.res.Escalations++
 		}
 	case allot.DecisionUnroutable:
 		if it.measured {
 			r.stats.res.Unroutable++
 		}
 	}
+}
+
+// endOwn ends the current ownership of it at at (ns): its capacity was held
+// (assigned, offered or working) since it.since.
+func (r *runner) endOwn(it *simItem, at int64) {
+	r.stats.held(it, it.owner, it.since, at)
+	it.owner, it.ownerID = -1, ""
+	it.gen++
 }
 
 func (r *runner) setClock(ns int64) { r.clock.Set(r.start.Add(time.Duration(ns))) }
@@ -315,6 +406,7 @@ func (r *runner) loop() error {
 		}
 		e := heap.Pop(&r.events).(event)
 		r.setClock(e.at)
+		r.lastAt = e.at
 		r.stats.sample(e.at)
 		switch e.kind {
 		case evArrival:
@@ -326,8 +418,35 @@ func (r *runner) loop() error {
 				nextProg += 1 << 14
 				r.prog(min(1, float64(e.at)/float64(max(r.end, 1))))
 			}
+		case evTouch:
+			it := e.it
+			if it.gen != e.gen || it.owner < 0 || r.items[it.id] != it {
+				continue // taken back (or closed) before the touch
+			}
+			if _, err := r.apply(engine.ItemTouched{ID: it.id, Agent: it.ownerID}); err != nil {
+				if it.gen != e.gen {
+					continue
+				}
+				return fmt.Errorf("touching item %s: %w", it.id, err)
+			}
+			if it.gen != e.gen {
+				continue
+			}
+			if !it.touched {
+				it.touched = true
+				r.stats.touched(it, e.at)
+			}
+			r.push(event{at: e.at + it.handle, kind: evComplete, it: it, gen: it.gen})
 		case evComplete:
+			if e.it.gen != e.gen || r.items[e.it.id] != e.it {
+				continue // moved after the touch: its new owner starts over
+			}
+			r.endOwn(e.it, e.at)
 			if err := r.close(e.it); err != nil {
+				return err
+			}
+		case evBreak:
+			if err := r.breakChange(int(e.ag), e.at); err != nil {
 				return err
 			}
 		case evAbandon:
@@ -338,7 +457,8 @@ func (r *runner) loop() error {
 			if it.measured {
 				r.stats.res.Abandoned++
 			}
-			if it.waited {
+			if it.waitingNw {
+				it.waitingNw = false
 				r.stats.depth(e.at, -1)
 			}
 			if err := r.close(it); err != nil {
@@ -354,7 +474,7 @@ func (r *runner) arrive(at int64, a arrival) error {
 	if !ok {
 		units = 1
 	}
-	it := &simItem{id: itemID(r.n), arr: at, handle: a.handle, units: units, measured: at >= r.warm && at < r.end}
+	it := &simItem{id: itemID(r.n), n: r.n, arr: at, handle: a.handle, units: units, measured: at >= r.warm && at < r.end, owner: -1}
 	r.items[it.id] = it
 	if it.measured {
 		r.stats.res.Arrivals++

@@ -107,7 +107,7 @@ func TestShifts(t *testing.T) {
 	t.Parallel()
 	scn := Scenario{Horizon: 7 * 24 * time.Hour, Arrivals: Arrivals{RatePerHour: 10},
 		HandleTime: Distribution{Distribution: "fixed", MeanSeconds: 60},
-		Agents:     Agents{Count: 2, Shifts: []allot.Shift{{Days: "mon-fri", Start: "09:00", End: "17:00"}}}}
+		Agents:     Agents{Count: 2, Shifts: []Shift{{Shift: allot.Shift{Days: "mon-fri", Start: "09:00", End: "17:00"}}}}}
 	rep, err := Run(scn, nil, 3)
 	if err != nil {
 		t.Fatal(err)

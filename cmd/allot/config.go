@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/allot/allot"
 	"github.com/allot/allot/configfile"
+	"github.com/allot/allot/node"
 )
 
 // The config-as-code commands: validate, lint, test (offline) and export,
@@ -718,4 +720,98 @@ func rollbackCmd(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	}
 	fmt.Fprintf(stdout, "region %s: rolled back to version %d's config as version %d\n", *region, seq, nv)
 	return 0
+}
+
+// configFileActor is the audit actor of the config changes that
+// `allot serve --config` makes.
+const configFileActor = "config-file"
+
+// applyConfigFile makes the node's regions what f says, on start: a region
+// of the file that the node lacks is created; one that differs is replaced
+// (through the node, atomically, a config change by configFileActor);
+// regions not in the file are left alone. Presence statuses the file lists
+// go into each of its regions' configs. It stops at the first failure; the
+// error lists the problems located in the file (a *configfile.Error) when
+// it can.
+func applyConfigFile(ctx context.Context, n *node.Node, f *configfile.File, log *slog.Logger) error {
+	for i := range f.Regions {
+		want := f.Regions[i]
+		normalizeAbsences(&want)
+		live, err := n.Config(ctx, want.ID)
+		switch {
+		case allot.ErrorCode(err) == allot.ENOTFOUND:
+			cfg := allot.Config{Presence: f.Presence, Regions: []allot.Region{want}}
+			if _, err := n.CreateRegion(ctx, configFileActor, cfg); err != nil {
+				return locateNodeError(f, i, err)
+			}
+			log.Info("config file: region created", "file", f.Name, "region", want.ID, "actor", configFileActor)
+			continue
+		case err != nil:
+			return fmt.Errorf("region %s: %w", want.ID, err)
+		}
+		d := configfile.Diff(live.Regions[0], want)
+		presence := len(f.Presence) > 0 && !samePresence(live, f.Presence)
+		if d.Empty() && !presence {
+			log.Info("config file: region unchanged", "file", f.Name, "region", want.ID)
+			continue
+		}
+		_, err = n.Submit(ctx, want.ID, node.Command{Actor: configFileActor, EditConfig: func(cfg *allot.Config) error {
+			cfg.Regions[0] = want
+			if len(f.Presence) > 0 {
+				cfg.Presence = slices.Clone(f.Presence)
+			}
+			return nil
+		}})
+		if err != nil {
+			return locateNodeError(f, i, err)
+		}
+		changes := len(d.Changes)
+		if d.RulesReordered {
+			changes++
+		}
+		log.Info("config file: region applied", "file", f.Name, "region", want.ID, "changes", changes, "presence_changed", presence, "actor", configFileActor)
+	}
+	return nil
+}
+
+// samePresence reports whether a live config has the file's presence
+// statuses (defaults filled in on both sides).
+func samePresence(live allot.Config, presence []allot.PresenceStatus) bool {
+	a := allot.Config{Presence: live.Presence}.WithDefaults().Presence
+	b := allot.Config{Presence: presence}.WithDefaults().Presence
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return bytes.Equal(ja, jb)
+}
+
+// normalizeAbsences puts agents' absence times in UTC, as the API does, so
+// that a file with offsets is not a change at every start.
+func normalizeAbsences(r *allot.Region) {
+	r.Agents = slices.Clone(r.Agents)
+	for i := range r.Agents {
+		a := &r.Agents[i]
+		a.Absences = slices.Clone(a.Absences)
+		for j := range a.Absences {
+			a.Absences[j].Start = a.Absences[j].Start.UTC()
+			a.Absences[j].End = a.Absences[j].End.UTC()
+		}
+	}
+}
+
+// locateNodeError turns the node's problems for region i of f (paths
+// regions[0]...) into problems located in the file.
+func locateNodeError(f *configfile.File, i int, err error) error {
+	var ae *allot.Error
+	if !errors.As(err, &ae) || len(ae.Problems) == 0 {
+		return fmt.Errorf("%s: region %s: %w", f.Name, f.Regions[i].ID, err)
+	}
+	var ps allot.Problems
+	for _, p := range ae.Problems {
+		path := p.Path
+		if rest, ok := strings.CutPrefix(path, "regions[0]"); ok {
+			path = fmt.Sprintf("regions[%d]%s", i, rest)
+		}
+		ps.Add(path, p.Message)
+	}
+	return &configfile.Error{Problems: f.Locate(ps, false)}
 }

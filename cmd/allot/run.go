@@ -12,11 +12,13 @@ import (
 	"net/http"
 	_ "net/http/pprof" // served only on $ALLOT_PPROF_ADDR
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/allot/allot/configfile"
 	"github.com/allot/allot/httpapi"
 	"github.com/allot/allot/node"
 	"github.com/allot/allot/store"
@@ -26,7 +28,8 @@ import (
 const usage = `allot — a self-hosted assignment engine for leads, cases and any work item.
 
 Usage:
-  allot serve [--addr 127.0.0.1:8080] [--db ./allot.db]     start the server
+  allot serve [--addr 127.0.0.1:8080] [--db ./allot.db] [--config file.yaml]
+                                                             start the server
   allot token create --role admin [--db ./allot.db]          print a new API token
   allot audit verify [--db ./allot.db] [--json]              check the audit log
   allot bench --url URL --token TOKEN --items N --concurrency C [--bulk K] [--json]
@@ -39,6 +42,10 @@ Usage:
   allot apply -f config.yaml [--yes] [--create]              show the diff, then apply per region
   allot config history --region R                           a region's config versions
   allot config rollback VERSION --region R                   re-apply an earlier version
+  allot explain --item item.json (-f config.yaml | --region R)
+                                                             which rule, queue, tier, candidates and why
+  allot import agents.csv|items.csv --region R [--map col=field,...]
+                                                             bulk-load agents or items from CSV
   allot help                                                 this text
 
 Settings come from flags, then ALLOT_* environment variables (ALLOT_ADDR,
@@ -79,6 +86,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return applyCmd(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "config":
 		return configCmd(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "explain":
+		return explainCmd(ctx, args[1:], stdout, stderr)
+	case "import":
+		return importCmd(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "allot: unknown command %q\n\n%s", args[0], usage)
 		return 2
@@ -124,6 +135,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	db := fs.String("db", envOr("ALLOT_DB", "./allot.db"), "database file, embedded SQLite ($ALLOT_DB); created when missing")
 	logFormat := fs.String("log-format", envOr("ALLOT_LOG_FORMAT", "text"), "log format: text or json ($ALLOT_LOG_FORMAT)")
 	drain := fs.Duration("shutdown-timeout", 30*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
+	configPath := fs.String("config", envOr("ALLOT_CONFIG", ""), "a config file (YAML) to apply on start: its regions are created or updated, as actor config-file ($ALLOT_CONFIG)")
 	if code := parse(fs, args); code >= 0 {
 		return code
 	}
@@ -131,6 +143,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "allot serve:", err)
 		return 2
+	}
+	var cfgFile *configfile.File
+	if *configPath != "" {
+		// Checked before the database is touched: a bad file stops the start.
+		f, ok := loadChecked(*configPath, stderr)
+		if !ok {
+			fmt.Fprintln(stderr, "allot serve: --config: the config is invalid; not started")
+			return 2
+		}
+		res := f.RunTests()
+		if slices.ContainsFunc(res, func(r configfile.TestResult) bool { return !r.Pass }) {
+			reportTests(f, res, false, false, stderr)
+			fmt.Fprintln(stderr, "allot serve: --config: the config's tests fail; not started")
+			return 2
+		}
+		cfgFile = f
 	}
 	st, err := sqlite.Open(ctx, *db)
 	if err != nil {
@@ -154,6 +182,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "allot serve:", err)
 		return 1
+	}
+	if cfgFile != nil {
+		if err := applyConfigFile(ctx, n, cfgFile, log); err != nil {
+			n.Close()
+			printProblems(stderr, err)
+			fmt.Fprintln(stderr, "allot serve: --config: not started")
+			return 2
+		}
 	}
 	api := httpapi.New(n, httpapi.Options{Logger: log, Registry: reg, Version: version})
 	ln, err := net.Listen("tcp", *addr)

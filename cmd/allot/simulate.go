@@ -9,9 +9,11 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/allot/allot"
 	"github.com/allot/allot/sim"
+	"github.com/schollz/progressbar/v3"
 )
 
 const simulateUsage = `allot simulate: what-if replay of arrivals through the real routing engine.
@@ -126,15 +128,15 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		named = append(named, sim.NamedConfig{Name: path, Config: cfg})
 	}
 	var opt sim.Options
+	var bar *progressbar.ProgressBar
 	if isTerminal(stderr) && !*asJSON {
-		opt.Progress = func(f float64) {
-			fmt.Fprintf(stderr, "\rsimulating %3.0f%%", 100*f)
-			if f >= 1 {
-				fmt.Fprint(stderr, "\r               \r")
-			}
-		}
+		bar = newProgressBar(stderr)
+		opt.Progress = func(f float64) { _ = bar.Set(int(f * progressSteps)) }
 	}
 	rep, err := sim.RunNamed(scn, named, *seed, opt)
+	if bar != nil {
+		_ = bar.Finish() // clears the bar: the table starts on a clean line
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "allot simulate:", err)
 		return 1
@@ -186,6 +188,23 @@ func loadConfigFile(path string) (allot.Config, error) {
 		return allot.Config{}, fmt.Errorf("%s: %w", path, ps.Err("invalid config"))
 	}
 	return cfg, nil
+}
+
+// progressSteps is the resolution of the progress bar.
+const progressSteps = 1000
+
+// newProgressBar is the terminal progress bar of a run, on w (stderr). It is
+// shown only when stderr is a terminal and never with --json, so scripts and
+// pipes see no progress output at all.
+func newProgressBar(w io.Writer) *progressbar.ProgressBar {
+	return progressbar.NewOptions(progressSteps,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription("simulating"),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetWidth(30),
+	)
 }
 
 func isTerminal(w io.Writer) bool {
