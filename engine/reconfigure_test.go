@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"fmt"
+	"reflect"
 	"testing"
 
 	"github.com/allot/allot"
@@ -50,5 +52,47 @@ func TestReconfigureInvalidChangesNothing(t *testing.T) {
 	}
 	if h.owner("a") != "ana" || h.e.Region().Agents[0].Capacity.Total != 1 {
 		t.Fatal("a failed reconfigure changed the engine")
+	}
+}
+
+// TestRollbackRestoresDecisions: applying config B and then config A again
+// (a rollback) decides the same items exactly as A did: same rule, queue,
+// tier, score and agent.
+func TestRollbackRestoresDecisions(t *testing.T) {
+	t.Parallel()
+	a := config().agent("ana", 50).a(func(a *allot.Agent) { a.Skills = map[string]int{"fr": 3} }).agent("bo", 50).
+		queue("fr", allot.BestMatch, "ana", "bo").queue("rest", allot.RoundRobin, "bo").
+		scoring("big", `item.budget > 500`, 70).tiers(allot.Tier{Name: "hot", MinScore: 60}, allot.Tier{Name: "cold", MinScore: 0}).
+		rule("french", `item.country == "FR"`, "fr").ru(func(r *allot.Rule) { r.Skills = []allot.SkillReq{{Skill: "fr", MinLevel: 2}} }).
+		defaultQueue("rest")
+	b := config().agent("ana", 50).agent("bo", 50).
+		queue("fr", allot.RoundRobin, "bo").queue("rest", allot.RoundRobin, "ana").
+		rule("french", `item.country == "DE"`, "fr").defaultQueue("rest")
+	h := newHarness(t, a)
+	items := []allot.Item{
+		{Type: "lead", Attributes: map[string]any{"country": "FR", "budget": 900.0}},
+		{Type: "lead", Attributes: map[string]any{"country": "FR", "budget": 10.0}},
+		{Type: "lead", Attributes: map[string]any{"country": "DE"}},
+		{Type: "lead"},
+	}
+	explain := func() []string {
+		var out []string
+		for _, it := range items {
+			d, err := h.e.Explain(it)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprintf("%s %s %s %d %s", d.Explanation.Rule, d.Queue, d.Explanation.Tier, d.Explanation.Score, d.Agent))
+		}
+		return out
+	}
+	before := explain()
+	h.apply(ConfigChanged{Config: b.config()})
+	if during := explain(); reflect.DeepEqual(during, before) {
+		t.Fatalf("config B decides like A (%v): the test would prove nothing", during)
+	}
+	h.apply(ConfigChanged{Config: a.config()})
+	if after := explain(); !reflect.DeepEqual(after, before) {
+		t.Fatalf("after the rollback:\n%v\nbefore the change:\n%v", after, before)
 	}
 }
