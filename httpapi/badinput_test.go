@@ -73,6 +73,15 @@ func TestBadInput(t *testing.T) {
 		{"no token", "GET", R + "/items", ``, 401, nil},
 		{"unknown endpoint", "GET", "/v2/nothing", ``, 404, nil},
 		{"wrong method", "PATCH", "/v1/regions", `{}`, 405, nil},
+		// Time settings: omitted means "none"; an explicit zero or negative is refused.
+		{"zero SLA", "POST", R + "/queues", `{"id": "q2", "members": ["ana"], "sla_minutes": 0}`, 422, []string{"body.sla_minutes"}},
+		{"negative SLA", "POST", R + "/queues", `{"id": "q2", "members": ["ana"], "sla_minutes": -5}`, 422, []string{"body.sla_minutes"}},
+		{"zero offer timeout", "POST", R + "/queues", `{"id": "q2", "members": ["ana"], "offer_timeout_seconds": 0}`, 422, []string{"body.offer_timeout_seconds"}},
+		{"zero rule SLA", "POST", R + "/rules", `{"name": "r2", "queue": "` + f.Queue + `", "sla_minutes": 0}`, 422, []string{"body.sla_minutes"}},
+		{"absence ending before it starts", "PUT", R + "/agents/ana", `{"capacity": {"total": 1}, "absences": [{"start": "2026-12-02T00:00:00Z", "end": "2026-12-01T00:00:00Z"}]}`, 422, []string{"body.absences[0].end"}},
+		{"overlapping absences", "PUT", R + "/agents/ana", `{"capacity": {"total": 1}, "absences": [{"start": "2026-12-01T00:00:00Z", "end": "2026-12-03T00:00:00Z"}, {"start": "2026-12-02T00:00:00Z", "end": "2026-12-04T00:00:00Z"}]}`, 422, []string{"body.absences[1]"}},
+		{"unknown agent time zone", "PUT", R + "/agents/ana", `{"capacity": {"total": 1}, "schedule": {"time_zone": "Moon/Base", "shifts": [{"days": "mon", "start": "09:00", "end": "17:00"}]}}`, 422, []string{"body.schedule.time_zone"}},
+		{"working hours that do not parse", "PUT", R + "/agents/ana", `{"capacity": {"total": 1}, "schedule": {"time_zone": "UTC", "shifts": [{"days": "someday", "start": "9am", "end": "17:00"}]}}`, 422, []string{"body.schedule.shifts[0].days", "body.schedule.shifts[0].start"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -187,6 +187,18 @@ var schemaEnums = map[string]map[string][]string{
 
 var absencePolicies = []string{string(allot.AbsenceKeep), string(allot.AbsenceReassignUntouched), string(allot.AbsenceReassignAll)}
 
+// schemaMinimums are lower bounds of the shared types' integer fields. These
+// fields mean "not set" when omitted; a value sent explicitly must be valid
+// (an SLA or timeout of 0 is refused, not read as "none").
+var schemaMinimums = map[string]map[string]float64{
+	"Queue": {"sla_minutes": 1, "overflow_after_minutes": 1, "offer_timeout_seconds": 1, "aging_minutes": 1,
+		"aging_max": 1, "max_reassignments": 1},
+	"Rule":     {"sla_minutes": 1},
+	"SkillReq": {"drop_after_minutes": 1, "min_level": 1},
+	"Region":   {"heartbeat_seconds": 1, "away_after_missed_offers": 1},
+	"Agent":    {"weight": 1},
+}
+
 func policies() []string {
 	out := make([]string, len(allot.Policies))
 	for i, p := range allot.Policies {
@@ -221,6 +233,13 @@ func documentSchemas(o *huma.OpenAPI) {
 			for i, v := range values {
 				p.Enum[i] = v
 			}
+			p.PrecomputeMessages()
+		}
+	}
+	for name, fields := range schemaMinimums {
+		for field, min := range fields {
+			p := prop(name, field)
+			p.Minimum = &min
 			p.PrecomputeMessages()
 		}
 	}
