@@ -235,3 +235,37 @@ func TestCompileChunks(t *testing.T) {
 		t.Error(got)
 	}
 }
+
+// TestExplicitZeroTimeSettingsAreRefused: omitting an SLA or a timeout means
+// none; writing 0 is a mistake reported at its line, not read as "none".
+func TestExplicitZeroTimeSettingsAreRefused(t *testing.T) {
+	t.Parallel()
+	const doc = `regions:
+  - id: eu
+    agents:
+      - {id: ana, capacity: {total: 1}, presence: available}
+    queues:
+      - id: q
+        members: [ana]
+        sla_minutes: 0
+        offer_timeout_seconds: 00
+    rules:
+      - {name: r, queue: q, skills: [{skill: fr, drop_after_minutes: 0}]}
+    default_queue: q
+`
+	_, err := Decode(strings.NewReader(doc), "z.yaml")
+	if err == nil {
+		t.Fatal("explicit zeros accepted")
+	}
+	msg := err.Error()
+	for _, want := range []string{"z.yaml:8:9: regions[0].queues[0].sla_minutes", "z.yaml:9:9: regions[0].queues[0].offer_timeout_seconds", "drop_after_minutes"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+	ok := strings.ReplaceAll(strings.ReplaceAll(doc, "        sla_minutes: 0\n", ""), "        offer_timeout_seconds: 00\n", "")
+	ok = strings.ReplaceAll(ok, ", drop_after_minutes: 0", "")
+	if _, err := Decode(strings.NewReader(ok), "ok.yaml"); err != nil {
+		t.Fatalf("without the zeros: %v", err)
+	}
+}

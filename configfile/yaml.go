@@ -109,7 +109,44 @@ func decodeStrict(b []byte, name string, v any) (positions, error) {
 	if err != nil {
 		return pos, &Error{Problems: loadProblems(err, name, pos)}
 	}
+	if zs := explicitZeros(&doc, name, pos); len(zs) > 0 {
+		return pos, &Error{Problems: zs}
+	}
 	return pos, nil
+}
+
+// mustBePositive are the time and count settings where 0 is not a value but
+// the absence of one: omitting the key means "none", and an explicit 0 is
+// refused so that a typo never silently turns an SLA or a timeout off.
+var mustBePositive = map[string]bool{
+	"sla_minutes": true, "overflow_after_minutes": true, "offer_timeout_seconds": true,
+	"aging_minutes": true, "aging_max": true, "max_reassignments": true, "drop_after_minutes": true,
+	"heartbeat_seconds": true, "away_after_missed_offers": true,
+}
+
+// explicitZeros reports every mustBePositive key set to 0.
+func explicitZeros(n *yaml.Node, name string, pos positions) []Problem {
+	var out []Problem
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		switch n.Kind {
+		case yaml.DocumentNode, yaml.SequenceNode:
+			for _, c := range n.Content {
+				walk(c)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				if mustBePositive[k.Value] && v.Kind == yaml.ScalarNode && strings.TrimLeft(v.Value, "+-0") == "" && v.Value != "" {
+					out = append(out, Problem{File: name, Line: k.Line, Column: k.Column, Path: pos.byMark[mark{k.Line, k.Column}],
+						Message: fmt.Sprintf("0 is not a valid %s: it must be positive; omit the key for none", k.Value)})
+				}
+				walk(v)
+			}
+		}
+	}
+	walk(n)
+	return out
 }
 
 // loadProblems turns the YAML library's errors into located problems with
