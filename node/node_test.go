@@ -384,3 +384,68 @@ func TestHeartbeatLapseSetsAgentOffline(t *testing.T) {
 		t.Fatalf("last entry %s by %s, want agent_presence by system", last.Kind, last.Actor)
 	}
 }
+
+// TestReassignmentsAndEscalationsAreVisible: every SLA re-assignment and
+// escalation is committed as a decision with its reason (what the API's
+// decisions and item history serve), counted by the SLA-breach metric, and
+// backed by an audit-log entry (the tick that fired it).
+func TestReassignmentsAndEscalationsAreVisible(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := openStore(t, filepath.Join(t.TempDir(), "allot.db"))
+	defer st.Close()
+	clock := &syncClock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+	var breaches atomic.Int64
+	n, err := node.Open(ctx, st, node.Options{Clock: clock, Metrics: &node.Metrics{SLABreach: func(string, string) { breaches.Add(1) }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	cfg := regionCfg("eu", 3, 5)
+	cfg.Regions[0].Queues[0].SLAMinutes = 1
+	cfg.Regions[0].Queues[0].MaxReassignments = 1
+	cfg.Regions[0].Queues[0].Supervisor = "a2"
+	if _, err := n.CreateRegion(ctx, "test", cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Submit(ctx, "eu", node.Command{Actor: "test", Event: arrive("x", "")}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(5 * time.Minute)
+	if _, err := n.Submit(ctx, "eu", node.Command{Actor: "system", Event: engine.Tick{}}); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := st.Decisions(ctx, store.DecisionQuery{Region: "eu", Item: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, d := range ds {
+		kinds = append(kinds, string(d.Kind)+":"+d.Cause)
+	}
+	want := []string{
+		"assigned:arrival",
+		"reassigned:sla_breach: not touched within 1 minutes",
+		"escalated:sla_breach: not touched within 1 minutes",
+		"assigned:escalated",
+	}
+	if !reflect.DeepEqual(kinds, want) {
+		t.Fatalf("stored decisions for x:\n%v\nwant\n%v", kinds, want)
+	}
+	if ds[3].Agent != "a2" || ds[3].Explanation == nil || ds[3].Explanation.Reason == "" {
+		t.Fatalf("escalation to the supervisor %+v", ds[3])
+	}
+	if got := breaches.Load(); got != 2 {
+		t.Fatalf("SLA breach metric counted %d, want 2 (two assignments went untouched; the second escalated)", got)
+	}
+	var ticks int
+	st.Entries(ctx, "eu", 0, func(e store.Entry) error {
+		if e.Kind == node.KindTick {
+			ticks++
+		}
+		return nil
+	})
+	if ticks != 1 {
+		t.Fatalf("%d tick entries in the audit log, want the one that fired the timers", ticks)
+	}
+}
