@@ -173,11 +173,23 @@ func TestShiftsAcrossDST(t *testing.T) {
 				if _, err := e.Apply(ItemArrived{Item: allot.Item{ID: day.Format("x0102"), Type: "lead"}}); err != nil {
 					t.Fatal(err)
 				}
-				clock.Set(day.Add(24 * time.Hour))
-				ds, _ := e.Apply(Tick{})
 				want := day.Add(time.Duration(tt.start[i]) * time.Hour)
+				clock.Set(want.Add(time.Minute))
+				ds, _ := e.Apply(Tick{})
 				if len(ds) != 1 || !ds[0].At.Equal(want) {
 					t.Fatalf("%s: %+v, want the item assigned at %v", day.Format("2006-01-02"), ds, want)
+				}
+				// The shift ends at 17:00 local, 8 hours later on both sides.
+				end := want.Add(8 * time.Hour)
+				clock.Set(end.Add(-time.Second))
+				e.Apply(Tick{})
+				if st, _ := e.Agent("ana"); !st.OnShift {
+					t.Fatalf("%s: off shift a second before 17:00 local (%v)", day.Format("2006-01-02"), end)
+				}
+				clock.Set(end)
+				e.Apply(Tick{})
+				if st, _ := e.Agent("ana"); st.OnShift {
+					t.Fatalf("%s: still on shift at 17:00 local (%v)", day.Format("2006-01-02"), end)
 				}
 			}
 		})
@@ -383,4 +395,31 @@ func countOf(xs []string, s string) int {
 		}
 	}
 	return n
+}
+
+// TestHolidayOnADSTDay: the holiday is the local calendar day, 25 hours long
+// when New York falls back on 2026-11-01.
+func TestHolidayOnADSTDay(t *testing.T) {
+	t.Parallel()
+	b := config().agent("ana", 5).a(func(a *allot.Agent) {
+		a.Schedule = &allot.Schedule{TimeZone: "America/New_York", Shifts: []allot.Shift{{Days: "mon-sun", Start: "00:00", End: "24:00"}}}
+	}).queue("q", allot.RoundRobin, "ana").defaultQueue("q")
+	b.r.Holidays = []allot.Holiday{{Date: "2026-11-01"}}
+	clock := &allot.ManualClock{T: time.Date(2026, 10, 31, 12, 0, 0, 0, time.UTC)}
+	e, err := New(b.config(), "eu", clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 11, 1, 4, 0, 0, 0, time.UTC) // 00:00 EDT
+	end := time.Date(2026, 11, 2, 5, 0, 0, 0, time.UTC)   // 00:00 EST, 25 hours later
+	for _, c := range []struct {
+		at     time.Time
+		absent bool
+	}{{start.Add(-time.Second), false}, {start, true}, {end.Add(-time.Second), true}, {end, false}} {
+		clock.Set(c.at)
+		e.Apply(Tick{})
+		if st, _ := e.Agent("ana"); st.Absent != c.absent {
+			t.Fatalf("at %v absent=%v, want %v", c.at, st.Absent, c.absent)
+		}
+	}
 }
