@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -27,6 +28,8 @@ func TestExplanationRoundTrip(t *testing.T) {
 		{"nil", nil},
 		{"summary only", &allot.Explanation{Rule: "r", Score: -3, Queue: "q", Reason: "queued"}},
 		{"every kind of candidate", full},
+		{"strings that need escaping", &allot.Explanation{Rule: "r\"<&>\\", Reason: "é\n\u2028", ScoringRules: []string{"a\tb"},
+			Candidates: []allot.Candidate{{Agent: "\"ana\"", Filter: "f<", Reason: "why\x00"}, {Agent: "bö", Scores: []allot.Score{{Scorer: "s&", Value: -1 << 63}}}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -41,6 +44,16 @@ func TestExplanationRoundTrip(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, tt.x) {
 				t.Fatalf("round trip:\n got %+v\nwant %+v", got, tt.x)
+			}
+			z, err := store.EncodeStoredExplanation(tt.x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err = store.DecodeExplanation(z); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.x) {
+				t.Fatalf("stored round trip:\n got %+v\nwant %+v", got, tt.x)
 			}
 		})
 	}
@@ -61,9 +74,42 @@ func TestExplanationIsCompact(t *testing.T) {
 
 func TestDecodeExplanationRejectsGarbage(t *testing.T) {
 	t.Parallel()
-	for _, raw := range []string{`{`, `{"v":2}`, `{"v":1,"c":[["a"]]}`, `{"v":1,"c":[["a",3]]}`, `{"v":1,"c":[["a",-1,[1,2]]]}`} {
+	for _, raw := range []string{"\x01not deflate", `{`, `{"v":2}`, `{"v":1,"c":[["a"]]}`, `{"v":1,"c":[["a",3]]}`, `{"v":1,"c":[["a",-1,[1,2]]]}`} {
 		if _, err := store.DecodeExplanation([]byte(raw)); err == nil {
 			t.Errorf("%s decoded without error", raw)
 		}
 	}
+}
+
+func TestStoredExplanationIsSmall(t *testing.T) {
+	t.Parallel()
+	x := &allot.Explanation{Policy: allot.RoundRobin, Queue: "support", Reason: "assigned to agent-017 by round_robin"}
+	for i := range 50 {
+		x.Candidates = append(x.Candidates, allot.Candidate{Agent: fmt.Sprintf("agent-%03d", i), Scores: []allot.Score{{Scorer: "round_robin", Value: int64(-i * 1000)}}, Chosen: i == 17})
+	}
+	b, _ := store.EncodeExplanation(x)
+	z, err := store.EncodeStoredExplanation(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(z)*2 > len(b) {
+		t.Fatalf("stored form is %d bytes, compact JSON %d: want at most half", len(z), len(b))
+	}
+}
+
+func BenchmarkEncodeStoredExplanation(b *testing.B) {
+	x := &allot.Explanation{Policy: allot.RoundRobin, Queue: "support", Reason: "assigned to agent-017 by round_robin"}
+	for i := range 50 {
+		x.Candidates = append(x.Candidates, allot.Candidate{Agent: fmt.Sprintf("agent-%03d", i), Scores: []allot.Score{{Scorer: "round_robin", Value: int64(-i * 1000)}}, Chosen: i == 17})
+	}
+	b.Run("json", func(b *testing.B) {
+		for b.Loop() {
+			store.EncodeExplanation(x)
+		}
+	})
+	b.Run("stored", func(b *testing.B) {
+		for b.Loop() {
+			store.EncodeStoredExplanation(x)
+		}
+	})
 }

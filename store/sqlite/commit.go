@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/allot/allot"
 	"github.com/allot/allot/store"
@@ -28,12 +30,30 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
 	}
 	// Everything that does not depend on the stored state is checked and
 	// encoded before the write lock is taken, so that the lock is held for
-	// the writes alone.
-	ents, err := encodeEntries(b.Region, b.Entries)
-	if err != nil {
-		return err
+	// the writes alone. Decisions are the exception: their explanations are
+	// most of the encoding work, so they are encoded on other goroutines
+	// (split across the cores) while the writer inserts the entries and
+	// items, and inserted last; an error there rolls everything back.
+	decsc := make(chan encodedDecisions, 1)
+	if len(b.Decisions) > 0 {
+		go func() {
+			rows, err := encodeDecisions(b.Region, b.Decisions)
+			decsc <- encodedDecisions{rows, err}
+		}()
+	} else {
+		decsc <- encodedDecisions{}
 	}
-	decs, err := encodeDecisions(b.Region, b.Decisions)
+	decsWaited := false
+	waitDecs := func() encodedDecisions {
+		decsWaited = true
+		return <-decsc
+	}
+	defer func() {
+		if !decsWaited {
+			<-decsc // b must not be read after Commit returns
+		}
+	}()
+	ents, err := encodeEntries(b.Region, b.Entries)
 	if err != nil {
 		return err
 	}
@@ -51,14 +71,6 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
 		if err != nil {
 			return err
 		}
-		if len(decs) > 0 {
-			st := tx.StmtContext(ctx, s.stmts.insertDecision)
-			for i, d := range decs {
-				if _, err := st.ExecContext(ctx, d...); err != nil {
-					return conflictError(err, fmt.Sprintf("decision seq %d", b.Decisions[i].Seq))
-				}
-			}
-		}
 		if len(items) > 0 {
 			up := tx.StmtContext(ctx, s.stmts.upsertItem)
 			for i, it := range items {
@@ -69,6 +81,18 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
 				}
 				if err := s.reconcile(ctx, tx, b.Region, &b.Items[i], head); err != nil {
 					return err
+				}
+			}
+		}
+		decs := waitDecs()
+		if decs.err != nil {
+			return decs.err
+		}
+		if len(decs.rows) > 0 {
+			st := tx.StmtContext(ctx, s.stmts.insertDecision)
+			for i, d := range decs.rows {
+				if _, err := st.ExecContext(ctx, d...); err != nil {
+					return conflictError(err, fmt.Sprintf("decision seq %d", b.Decisions[i].Seq))
 				}
 			}
 		}
@@ -225,29 +249,68 @@ func (s *Store) reconcile(ctx context.Context, tx *sql.Tx, region string, it *al
 	return nil
 }
 
-// encodeDecisions returns each decision's insert arguments.
+type encodedDecisions struct {
+	rows [][]any
+	err  error
+}
+
+// decisionsPerWorker is the smallest share of a batch's decisions worth a
+// goroutine of its own.
+const decisionsPerWorker = 32
+
+// encodeDecisions returns each decision's insert arguments, encoding large
+// batches on several goroutines. The error is the one of the first bad
+// decision.
 func encodeDecisions(region string, ds []allot.Decision) ([][]any, error) {
 	rows := make([][]any, len(ds))
-	for i := range ds {
-		d := &ds[i]
-		at, err := timeText(fmt.Sprintf("decisions[%d].at", i), d.At)
+	workers := min(runtime.GOMAXPROCS(0), len(ds)/decisionsPerWorker)
+	if workers <= 1 {
+		if err := encodeDecisionRange(region, ds, rows, 0, len(ds)); err != nil {
+			return nil, err
+		}
+		return rows, nil
+	}
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*len(ds)/workers, (w+1)*len(ds)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[w] = encodeDecisionRange(region, ds, rows, lo, hi)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
+	}
+	return rows, nil
+}
+
+// encodeDecisionRange fills rows[lo:hi] from ds[lo:hi].
+func encodeDecisionRange(region string, ds []allot.Decision, rows [][]any, lo, hi int) error {
+	for i := lo; i < hi; i++ {
+		d := &ds[i]
+		at, err := timeText(fmt.Sprintf("decisions[%d].at", i), d.At)
+		if err != nil {
+			return err
+		}
 		var x any
 		if d.Explanation != nil {
-			b, err := store.EncodeExplanation(d.Explanation)
+			b, err := store.EncodeStoredExplanation(d.Explanation)
 			if err != nil {
-				return nil, allot.Errorf(allot.EINVALID, "decisions[%d].explanation: %v", i, err)
+				return allot.Errorf(allot.EINVALID, "decisions[%d].explanation: %v", i, err)
 			}
-			x = string(b)
+			x = b
 		}
 		if d.Seq > 1<<63-1 {
-			return nil, allot.Errorf(allot.EINVALID, "decisions[%d].seq: %d is too large", i, d.Seq)
+			return allot.Errorf(allot.EINVALID, "decisions[%d].seq: %d is too large", i, d.Seq)
 		}
 		rows[i] = []any{region, int64(d.Seq), at, string(d.Kind), d.Item, d.Agent, d.From, d.Queue, d.Cause, x}
 	}
-	return rows, nil
+	return nil
 }
 
 // encodeItems returns each item's upsert arguments without the leading

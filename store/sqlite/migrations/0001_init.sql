@@ -33,7 +33,7 @@ CREATE TABLE decisions (
     from_agent  TEXT    NOT NULL,
     queue       TEXT    NOT NULL,
     cause       TEXT    NOT NULL,
-    explanation TEXT, -- compact JSON of allot.Explanation (store.EncodeExplanation); NULL when none
+    explanation BLOB, -- allot.Explanation as store.EncodeStoredExplanation (deflated compact JSON); NULL when none
     PRIMARY KEY (region, seq)
 ) STRICT;
 
@@ -85,9 +85,10 @@ CREATE TABLE assignments (
 
 -- The invariant "nothing is assigned twice", enforced by the database even
 -- if the code is wrong: at most one active assignment per item.
+-- It also serves every read of assignments (the active one of an item, the
+-- active ones of a region); no other index is kept, as each costs every
+-- write (assignments are history for audits, read by full scans).
 CREATE UNIQUE INDEX assignments_active ON assignments (region, item) WHERE active = 1;
-CREATE INDEX assignments_item  ON assignments (region, item, id);
-CREATE INDEX assignments_agent ON assignments (region, agent) WHERE active = 1;
 
 CREATE TABLE idempotency (
     region       TEXT    NOT NULL,
