@@ -93,6 +93,7 @@ func New(n *node.Node, opts Options) *API {
 
 	a.routeRegions()
 	a.routeConfigVersions()
+	a.routeShadow()
 	a.routeAgents()
 	a.routeQueues()
 	registerRuleOps(a, routingRules)

@@ -55,10 +55,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 	var cfgB json.RawMessage
 	e.must(t, 200, "GET", "/v1/regions/B", e.admin, nil).JSON(t, &cfgB)
+	e.must(t, 200, "PUT", "/v1/regions/B/shadow", e.admin, cfgB) // so that GET .../shadow answers the admin
 	bodies := map[string]any{
 		"create-region":          map[string]any{"id": "C"},
 		"put-region-config":      cfgB,
 		"validate-region-config": cfgB,
+		"put-region-shadow":      cfgB,
 		"create-agent":           map[string]any{"id": "b9", "capacity": map[string]any{"total": 1}},
 		"put-agent":              map[string]any{"capacity": map[string]any{"total": 3}, "presence": "available"},
 		"set-agent-presence":     map[string]any{"status": "available"},

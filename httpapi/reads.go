@@ -23,7 +23,7 @@ type AuditEntry struct {
 	Seq      uint64          `json:"seq" doc:"The entry's position in the region's log: 1, 2, 3, ... without gaps."`
 	At       time.Time       `json:"at" doc:"When the event happened."`
 	Actor    string          `json:"actor" doc:"Who caused it: a token id, system or cli."`
-	Kind     string          `json:"kind" doc:"The event kind: config, item_arrived, item_updated, item_touched, item_released, item_closed, item_transferred, agent_presence, agent_next, tick."`
+	Kind     string          `json:"kind" doc:"The event kind: config, item_arrived, item_updated, item_touched, item_released, item_closed, item_transferred, agent_presence, agent_next, tick, shadow_config, shadow_end (shadow mode)."`
 	Item     string          `json:"item,omitempty" doc:"The item concerned, if any."`
 	Payload  json.RawMessage `json:"payload" doc:"The event as logged."`
 	PrevHash string          `json:"prev_hash" doc:"The previous entry's hash (empty for the first)."`

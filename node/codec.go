@@ -46,7 +46,7 @@ func encode(ev engine.Event) (kind, item string, payload []byte, err error) {
 	case engine.Tick:
 		kind = KindTick
 	default:
-		return "", "", nil, fmt.Errorf("node: cannot encode event %T", ev)
+		return encodeShadow(ev)
 	}
 	payload, err = json.Marshal(ev)
 	return kind, item, payload, err
@@ -96,7 +96,7 @@ func decode(kind string, payload []byte) (engine.Event, error) {
 	case KindTick:
 		ev = engine.Tick{}
 	default:
-		return nil, fmt.Errorf("node: unknown entry kind %q", kind)
+		return decodeShadow(kind, payload)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("node: decode %s entry: %w", kind, err)

@@ -96,6 +96,8 @@ type region struct {
 	// as the presence change it causes. After a restart every watched agent
 	// starts a fresh period.
 	beats map[string]time.Time
+
+	shadow *shadow // the candidate config running beside the live one, if any (shadow.go)
 }
 
 func (n *Node) newRegion(id string) *region {
@@ -115,6 +117,7 @@ func (n *Node) load(ctx context.Context, id string) (*region, error) {
 // replay rebuilds r.eng from the store.
 func (r *region) replay(ctx context.Context) error {
 	r.eng, r.headSeq, r.headHash = nil, 0, ""
+	r.shadow = nil
 	r.extIDs = map[string]string{}
 	err := r.n.st.Entries(ctx, r.id, 0, func(e store.Entry) error {
 		ev, err := decode(e.Kind, e.Payload)
@@ -135,12 +138,17 @@ func (r *region) replay(ctx context.Context) error {
 				return fmt.Errorf("entry %d: %w", e.Seq, err)
 			}
 			r.eng, r.cfg = eng, cc.Config.WithDefaults()
-		} else if _, err := r.eng.Apply(ev); err != nil {
+		} else if r.replayShadow(ev) {
+			// shadow mode (shadow.go): the live engine does not see it
+		} else if ds, err := r.eng.Apply(ev); err != nil {
 			// Logged events succeeded when they were decided; the same
 			// events against the same state must succeed again.
 			return fmt.Errorf("entry %d (%s): replay diverged: %w", e.Seq, e.Kind, err)
-		} else if cc, ok := ev.(engine.ConfigChanged); ok {
-			r.cfg = cc.Config.WithDefaults()
+		} else {
+			if cc, ok := ev.(engine.ConfigChanged); ok {
+				r.cfg = cc.Config.WithDefaults()
+			}
+			r.shadowMirror(ev, ds)
 		}
 		r.headSeq, r.headHash = e.Seq, e.Hash
 		return nil
@@ -390,6 +398,9 @@ func (r *region) decide(b *store.Batch, c *Command) (Result, error) {
 		now = r.clock.T
 	}
 	r.clock.Set(now)
+	if res, ok, err := r.shadowCommand(b, c, now); ok {
+		return res, err
+	}
 	var before allot.Item
 	var closing bool
 	if cl, ok := c.Event.(engine.ItemClosed); ok {
@@ -402,6 +413,7 @@ func (r *region) decide(b *store.Batch, c *Command) (Result, error) {
 				return Result{}, lerr
 			}
 			r.appendEffects(b, ds, "", allot.Item{}, false)
+			r.shadowMirror(engine.Tick{}, ds)
 		}
 		return Result{}, err
 	}
@@ -414,6 +426,7 @@ func (r *region) decide(b *store.Batch, c *Command) (Result, error) {
 	if err := r.appendEntry(b, now, c.Actor, c.Event); err != nil {
 		return Result{}, err
 	}
+	r.shadowMirror(c.Event, ds)
 	var own string
 	switch ev := c.Event.(type) {
 	case engine.ItemArrived:

@@ -99,6 +99,9 @@ func verifyRegion(ctx context.Context, st store.Store, id string, problem func(s
 			return nil
 		}
 		clock.Set(e.At)
+		if isShadowEvent(ev) {
+			return nil // shadow mode: the live engine does not see it
+		}
 		if eng == nil {
 			cc, ok := ev.(engine.ConfigChanged)
 			if !ok {

@@ -50,6 +50,9 @@ const configUsage = `Config as code (see docs/config.md):
         list a region's config versions: seq, time, actor.
   allot config rollback VERSION --region R [--yes] [--url URL] [--token T]
         apply an earlier version's config again, as a new version.
+  allot config shadow start|promote|stop ... / allot config shadow-report ...
+        run a candidate config beside a region's live one and compare
+        (allot config shadow help).
 
 --url defaults to $ALLOT_URL or http://127.0.0.1:8080; --token to $ALLOT_TOKEN.
 `
@@ -603,7 +606,7 @@ func isTerminalReader(r io.Reader) bool {
 
 func configCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, "usage: allot config history|rollback ...\n\n"+configUsage)
+		fmt.Fprint(stderr, "usage: allot config history|rollback|shadow|shadow-report ...\n\n"+configUsage)
 		return 2
 	}
 	switch args[0] {
@@ -611,11 +614,15 @@ func configCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return historyCmd(ctx, args[1:], stdout, stderr)
 	case "rollback":
 		return rollbackCmd(ctx, args[1:], stdin, stdout, stderr)
+	case "shadow":
+		return shadowCmd(ctx, args[1:], stdin, stdout, stderr)
+	case "shadow-report":
+		return shadowReportCmd(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, configUsage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "allot config: unknown subcommand %q; want history or rollback\n", args[0])
+	fmt.Fprintf(stderr, "allot config: unknown subcommand %q; want history, rollback, shadow or shadow-report\n", args[0])
 	return 2
 }
 
