@@ -52,52 +52,33 @@ func encode(ev engine.Event) (kind, item string, payload []byte, err error) {
 	return kind, item, payload, err
 }
 
+// decoders builds each engine event from its entry's JSON.
+var decoders = map[string]func([]byte) (engine.Event, error){
+	KindConfig:        decodeAs[engine.ConfigChanged],
+	KindItemArrived:   decodeAs[engine.ItemArrived],
+	KindItemUpdated:   decodeAs[engine.ItemUpdated],
+	KindItemTouched:   decodeAs[engine.ItemTouched],
+	KindItemReleased:  decodeAs[engine.ItemReleased],
+	KindItemClosed:    decodeAs[engine.ItemClosed],
+	KindItemTransfer:  decodeAs[engine.ItemTransferred],
+	KindAgentPresence: decodeAs[engine.AgentPresence],
+	KindAgentNext:     decodeAs[engine.AgentNext],
+	KindTick:          func([]byte) (engine.Event, error) { return engine.Tick{}, nil },
+}
+
+func decodeAs[E engine.Event](payload []byte) (engine.Event, error) {
+	var e E
+	err := json.Unmarshal(payload, &e)
+	return e, err
+}
+
 // decode is the inverse of encode.
 func decode(kind string, payload []byte) (engine.Event, error) {
-	var ev engine.Event
-	var err error
-	switch kind {
-	case KindConfig:
-		var e engine.ConfigChanged
-		err = json.Unmarshal(payload, &e)
-		ev = e
-	case KindItemArrived:
-		var e engine.ItemArrived
-		err = json.Unmarshal(payload, &e)
-		ev = e
-	case KindItemUpdated:
-		var e engine.ItemUpdated
-		err = json.Unmarshal(payload, &e)
-		ev = e
-	case KindItemTouched:
-		var e engine.ItemTouched
-		err = json.Unmarshal(payload, &e)
-		ev = e
-	case KindItemReleased:
-		var e engine.ItemReleased
-		err = json.Unmarshal(payload, &e)
-		ev = e
-	case KindItemClosed:
-		var e engine.ItemClosed
-		err = json.Unmarshal(payload, &e)
-		ev = e
-	case KindItemTransfer:
-		var e engine.ItemTransferred
-		err = json.Unmarshal(payload, &e)
-		ev = e
-	case KindAgentPresence:
-		var e engine.AgentPresence
-		err = json.Unmarshal(payload, &e)
-		ev = e
-	case KindAgentNext:
-		var e engine.AgentNext
-		err = json.Unmarshal(payload, &e)
-		ev = e
-	case KindTick:
-		ev = engine.Tick{}
-	default:
+	d, ok := decoders[kind]
+	if !ok {
 		return decodeShadow(kind, payload)
 	}
+	ev, err := d(payload)
 	if err != nil {
 		return nil, fmt.Errorf("node: decode %s entry: %w", kind, err)
 	}
