@@ -28,8 +28,12 @@ type Decision struct {
 	Queue string `json:"queue,omitempty"`
 	// Cause is the event that led to the decision: arrival, agent_available,
 	// next, released, rerouted, closed, ...
-	Cause       string       `json:"cause"`
-	Explanation *Explanation `json:"explanation,omitempty"`
+	Cause string `json:"cause"`
+	// ConfigVersion is the version (audit-log sequence of the config entry)
+	// of the region config the decision was made under; 0 when not known
+	// (decisions of an engine used outside the server).
+	ConfigVersion uint64       `json:"config_version,omitempty"`
+	Explanation   *Explanation `json:"explanation,omitempty"`
 }
 
 // Explanation records why a decision came out as it did.

@@ -188,6 +188,7 @@ func (n *Node) CreateRegion(ctx context.Context, actor string, cfg allot.Config)
 		n.mu.Unlock()
 		return nil, err
 	}
+	r.cfgSeq = r.headSeq
 	n.regions[rc.ID] = r
 	n.mu.Unlock()
 	r.start()

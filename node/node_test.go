@@ -449,3 +449,46 @@ func TestReassignmentsAndEscalationsAreVisible(t *testing.T) {
 		t.Fatalf("%d tick entries in the audit log, want the one that fired the timers", ticks)
 	}
 }
+
+func TestDecisionsRecordTheirConfigVersion(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "allot.db")
+	st := openStore(t, path)
+	n := newNode(t, st, nil)
+	n.CreateRegion(ctx, "test", regionCfg("eu", 2, 10)) // version 1
+	n.Submit(ctx, "eu", node.Command{Event: arrive("a", "")})
+	res, err := n.Submit(ctx, "eu", node.Command{EditConfig: func(cfg *allot.Config) error {
+		cfg.Regions[0].Agents[0].Weight = 2
+		return nil
+	}}) // version 3 (entry 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = res
+	n.Submit(ctx, "eu", node.Command{Event: arrive("b", "")})
+	n.Close()
+	check := func() {
+		ds, err := st.Decisions(ctx, store.DecisionQuery{Region: "eu"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]uint64{}
+		for _, d := range ds {
+			got[d.Item] = d.ConfigVersion
+		}
+		if got["a"] != 1 || got["b"] != 3 {
+			t.Fatalf("config versions %v, want a under 1 and b under 3", got)
+		}
+	}
+	check()
+	// After a restart (replay), new decisions carry the version in force.
+	n = newNode(t, st, nil)
+	defer n.Close()
+	res, err = n.Submit(ctx, "eu", node.Command{Event: arrive("c", "")})
+	if err != nil || len(res.Decisions) == 0 || res.Decisions[0].ConfigVersion != 3 {
+		t.Fatalf("after restart: %+v %v, want version 3", res.Decisions, err)
+	}
+	check()
+	st.Close()
+}

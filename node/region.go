@@ -79,6 +79,7 @@ type region struct {
 	cfg   allot.Config // current config, defaulted
 
 	headSeq  uint64
+	cfgSeq   uint64 // seq of the config entry in force: decisions record it
 	headHash string
 
 	// extIDs maps every external id the region has seen to its item id
@@ -137,7 +138,7 @@ func (r *region) replay(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("entry %d: %w", e.Seq, err)
 			}
-			r.eng, r.cfg = eng, cc.Config.WithDefaults()
+			r.eng, r.cfg, r.cfgSeq = eng, cc.Config.WithDefaults(), e.Seq
 		} else if r.replayShadow(ev) {
 			// shadow mode (shadow.go): the live engine does not see it
 		} else if ds, err := r.eng.Apply(ev); err != nil {
@@ -146,7 +147,7 @@ func (r *region) replay(ctx context.Context) error {
 			return fmt.Errorf("entry %d (%s): replay diverged: %w", e.Seq, e.Kind, err)
 		} else {
 			if cc, ok := ev.(engine.ConfigChanged); ok {
-				r.cfg = cc.Config.WithDefaults()
+				r.cfg, r.cfgSeq = cc.Config.WithDefaults(), e.Seq
 			}
 			r.shadowMirror(ev, ds)
 		}
@@ -412,6 +413,7 @@ func (r *region) decide(b *store.Batch, c *Command) (Result, error) {
 			if lerr := r.appendEntry(b, now, "system", engine.Tick{}); lerr != nil {
 				return Result{}, lerr
 			}
+			r.stampVersion(ds)
 			r.appendEffects(b, ds, "", allot.Item{}, false)
 			r.shadowMirror(engine.Tick{}, ds)
 		}
@@ -426,6 +428,10 @@ func (r *region) decide(b *store.Batch, c *Command) (Result, error) {
 	if err := r.appendEntry(b, now, c.Actor, c.Event); err != nil {
 		return Result{}, err
 	}
+	if _, ok := c.Event.(engine.ConfigChanged); ok {
+		r.cfgSeq = r.headSeq // decided under the config this entry installs
+	}
+	r.stampVersion(ds)
 	r.shadowMirror(c.Event, ds)
 	var own string
 	switch ev := c.Event.(type) {
@@ -535,4 +541,12 @@ func (r *region) lapsedHeartbeats(batch []pending) []pending {
 			Event: engine.AgentPresence{Agent: id, Status: "offline"}}})
 	}
 	return batch
+}
+
+// stampVersion records on each decision the config version it was made under
+// (an item is decided entirely under one config version).
+func (r *region) stampVersion(ds []allot.Decision) {
+	for i := range ds {
+		ds[i].ConfigVersion = r.cfgSeq
+	}
 }

@@ -308,7 +308,10 @@ func encodeDecisionRange(region string, ds []allot.Decision, rows [][]any, lo, h
 		if d.Seq > 1<<63-1 {
 			return allot.Errorf(allot.EINVALID, "decisions[%d].seq: %d is too large", i, d.Seq)
 		}
-		rows[i] = []any{region, int64(d.Seq), at, string(d.Kind), d.Item, d.Agent, d.From, d.Queue, d.Cause, x}
+		if d.ConfigVersion > 1<<63-1 {
+			return allot.Errorf(allot.EINVALID, "decisions[%d].config_version: %d is too large", i, d.ConfigVersion)
+		}
+		rows[i] = []any{region, int64(d.Seq), at, string(d.Kind), d.Item, d.Agent, d.From, d.Queue, d.Cause, int64(d.ConfigVersion), x}
 	}
 	return nil
 }

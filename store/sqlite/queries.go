@@ -26,8 +26,8 @@ FROM entries WHERE region = ? AND item = ? AND seq > ? ORDER BY seq LIMIT ?`
 )
 SELECT region FROM r WHERE region IS NOT NULL`
 
-	qInsertDecision = `INSERT INTO decisions (region, seq, at, kind, item, agent, from_agent, queue, cause, explanation)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertDecision = `INSERT INTO decisions (region, seq, at, kind, item, agent, from_agent, queue, cause, config_version, explanation)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 	qUpsertItem = `INSERT INTO items (region, id, external_id, type, status, queue, owner, rule,
     priority, score, tier, created_at, due_at, attributes, history, updated_seq)
@@ -88,7 +88,7 @@ ON CONFLICT (id) DO UPDATE SET
 	qItemsOrderLim = ` ORDER BY created_at, id LIMIT ?`
 
 	// Decisions pages: qDecisionsBase, the filters, then qDecisionsOrderLim.
-	qDecisionsBase = `SELECT seq, at, kind, item, agent, from_agent, queue, cause, explanation
+	qDecisionsBase = `SELECT seq, at, kind, item, agent, from_agent, queue, cause, config_version, explanation
 FROM decisions WHERE region = ? AND seq > ?`
 	qDecisionsItem     = ` AND item = ?`
 	qDecisionsAgent    = ` AND agent = ?`

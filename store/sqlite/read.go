@@ -278,14 +278,14 @@ func (s *Store) Decisions(ctx context.Context, q store.DecisionQuery) ([]allot.D
 	for rows.Next() {
 		var (
 			d        allot.Decision
-			seq      int64
+			seq, ver int64
 			at, kind string
 			x        []byte
 		)
-		if err := rows.Scan(&seq, &at, &kind, &d.Item, &d.Agent, &d.From, &d.Queue, &d.Cause, &x); err != nil {
+		if err := rows.Scan(&seq, &at, &kind, &d.Item, &d.Agent, &d.From, &d.Queue, &d.Cause, &ver, &x); err != nil {
 			return nil, fmt.Errorf("sqlite: decisions: %w", err)
 		}
-		d.Seq, d.Kind = uint64(seq), allot.DecisionKind(kind)
+		d.Seq, d.Kind, d.ConfigVersion = uint64(seq), allot.DecisionKind(kind), uint64(ver)
 		if d.At, err = parseTime(at); err != nil {
 			return nil, err
 		}

@@ -79,7 +79,7 @@ func (c *chain) entry(kind, item, payload string) store.Entry {
 func (c *chain) decision(kind allot.DecisionKind, item, agent string) allot.Decision {
 	c.dseq++
 	return allot.Decision{Seq: c.dseq, At: t0.Add(time.Duration(c.dseq) * time.Microsecond), Kind: kind,
-		Item: item, Agent: agent, Queue: "q1", Cause: "arrival"}
+		Item: item, Agent: agent, Queue: "q1", Cause: "arrival", ConfigVersion: c.dseq % 3}
 }
 
 // batch returns a batch with one entry ("item_updated") and one decision

@@ -33,6 +33,7 @@ CREATE TABLE decisions (
     from_agent  TEXT    NOT NULL,
     queue       TEXT    NOT NULL,
     cause       TEXT    NOT NULL,
+    config_version INTEGER NOT NULL DEFAULT 0, -- the config entry's seq the decision was made under
     explanation BLOB, -- allot.Explanation as store.EncodeStoredExplanation (deflated compact JSON); NULL when none
     PRIMARY KEY (region, seq)
 ) STRICT;
