@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"container/heap"
 	"fmt"
 	"slices"
 	"time"
@@ -41,8 +40,10 @@ type Engine struct {
 	arrivals uint64 // arrival counter: the last ordering key
 	now      time.Time
 	timers   timerHeap
+	sweepAt  int // len(timers) at which stale timers are swept (see pushTimer)
 
 	cycle      routing.Cycle // scratch, reused by every pipeline run
+	scoringBuf []int         // scratch: the scoring rules of one classification
 	agentBatch []int         // scratch: agents whose timers fire at one instant
 	out        []allot.Decision
 
@@ -68,6 +69,7 @@ type queue struct {
 	members []*routing.Member
 	waiting *btree.BTreeG[*item]
 	sticky  map[string]*routing.AgentState // sticky key value → last owner
+	reasons []string                       // by 2·member position (+1: offered): the reason of an assignment, made on first use
 }
 
 type membership struct {
@@ -84,8 +86,8 @@ type item struct {
 	q            *queue              // queue it waits in or was assigned from; nil = unroutable
 	owner        *routing.AgentState // nil unless assigned/working
 	waiting      bool
-	rule         int // index into region.Rules, -1 = default queue / none
-	scoring      []int
+	rule         int      // index into region.Rules, -1 = default queue / none
+	scoring      []string // names of the scoring rules that matched; shared by its explanations, never modified
 	tierIdx      int
 	excluded     []string
 	slaSet       bool // DueAt was computed by the engine (not given by the item)
@@ -173,7 +175,6 @@ func New(cfg allot.Config, regionID string, clock allot.Clock, opts ...Option) (
 		a := &region.Agents[i]
 		st := &states[i]
 		*st = routing.AgentState{
-			Agent:    a,
 			Index:    i,
 			Presence: a.Presence,
 			Routable: e.routable[a.Presence],
@@ -182,6 +183,7 @@ func New(cfg allot.Config, regionID string, clock allot.Clock, opts ...Option) (
 			Loc:      regionLoc,
 			Caps:     make([]routing.CapCount, len(a.Caps)),
 		}
+		st.SetAgent(a)
 		if a.Schedule != nil {
 			cs, _ := allot.CompileSchedule(a.Schedule) // validated
 			e.scheds[i] = cs
@@ -216,6 +218,24 @@ func New(cfg allot.Config, regionID string, clock allot.Clock, opts ...Option) (
 		e.refreshAgent(i, e.now)
 	}
 	return e, nil
+}
+
+// reason returns "assigned to <agent> by <policy>" (or "offered to ...") for
+// member m of q, built once per member and kind.
+func (q *queue) reason(m *routing.Member, offer bool) string {
+	if q.reasons == nil {
+		q.reasons = make([]string, 2*len(q.members))
+	}
+	i := 2 * m.Pos
+	verb := "assigned to "
+	if offer {
+		i++
+		verb = "offered to "
+	}
+	if q.reasons[i] == "" {
+		q.reasons[i] = verb + m.Agent.ID + " by " + string(q.cfg.Policy)
+	}
+	return q.reasons[i]
 }
 
 // lessFor orders waiting items: best first.
@@ -329,15 +349,10 @@ func (e *Engine) apply(ev Event) error {
 // then), or the zero time when none is pending.
 func (e *Engine) NextWake() time.Time {
 	for len(e.timers) > 0 {
-		t := e.timers[0]
-		if t.item != nil {
-			if t.item.timerGen == t.gen && e.items[t.item.it.ID] == t.item {
-				return t.at
-			}
-		} else if e.timerGen[t.agent] == t.gen {
-			return t.at
+		if e.live(&e.timers[0]) {
+			return e.timers[0].at
 		}
-		heap.Pop(&e.timers) // stale
+		e.timers.pop() // stale
 	}
 	return time.Time{}
 }
@@ -378,11 +393,18 @@ func (e *Engine) unitsOf(typ string) int {
 // classify computes score, tier, rule, priority and queue of x from its
 // attributes and returns the target queue (nil: unroutable).
 func (e *Engine) classify(x *item) *queue {
-	res := e.rules.Classify(&x.it)
+	res := e.rules.ClassifyTo(&x.it, e.scoringBuf[:0])
+	e.scoringBuf = res.ScoringRules
 	x.it.Score = res.Score
 	x.it.Tier = res.Tier
 	x.tierIdx = e.tierIdx[res.Tier]
-	x.scoring = res.ScoringRules
+	x.scoring = nil
+	if len(res.ScoringRules) > 0 {
+		x.scoring = make([]string, len(res.ScoringRules))
+		for i, s := range res.ScoringRules {
+			x.scoring[i] = e.region.ScoringRules[s].Name
+		}
+	}
 	if res.Rule != x.rule {
 		x.dropped, x.skills = 0, nil // relaxation belongs to a rule
 	}
@@ -525,12 +547,9 @@ func (e *Engine) explanation(x *item, reason string) *allot.Explanation {
 	if x.rule >= 0 {
 		exp.Rule = e.region.Rules[x.rule].Name
 	}
-	if len(x.scoring) > 0 {
-		exp.ScoringRules = make([]string, len(x.scoring))
-		for i, s := range x.scoring {
-			exp.ScoringRules[i] = e.region.ScoringRules[s].Name
-		}
-	}
+	// One list per classification, shared by the item's explanations:
+	// neither the engine nor a reader modifies it.
+	exp.ScoringRules = x.scoring
 	return exp
 }
 
@@ -614,11 +633,7 @@ func (e *Engine) assign(x *item, q *queue, m *routing.Member, cause string, exp 
 	if exp != nil {
 		exp.Sticky = e.cycle.Sticky == a
 		if exp.Reason == "" {
-			verb := "assigned to "
-			if offer {
-				verb = "offered to "
-			}
-			exp.Reason = verb + a.Agent.ID + " by " + string(q.cfg.Policy)
+			exp.Reason = q.reason(m, offer)
 		}
 	}
 	kind := allot.DecisionAssigned
@@ -684,13 +699,16 @@ func (e *Engine) dispatchAgent(a *routing.AgentState, cause string) {
 // bestFor returns the best waiting item agent a is eligible for and the
 // membership it would come through.
 func (e *Engine) bestFor(a *routing.AgentState, pull bool) (*item, *membership) {
-	if !a.Routable || !a.OnShift || a.Absent || (a.Agent.Manual && !pull) || a.Load >= a.Agent.Capacity.Total {
+	if !a.Routable || !a.OnShift || a.Absent || (a.Manual && !pull) || a.Load >= a.CapTotal {
 		return nil, nil
 	}
 	var best *item
 	var bestMs *membership
 	for _, ms := range e.member[a.Index] {
 		q := ms.q
+		if q.waiting.Len() == 0 {
+			continue // most queues have nothing waiting: skip the tree walk
+		}
 		ordered := q.cfg.Order != "fifo"
 		q.waiting.Ascend(func(x *item) bool {
 			if ordered && best != nil && better(best, x) {

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"container/heap"
 	"fmt"
 	"slices"
 	"time"
@@ -40,19 +39,106 @@ func (h timerHeap) Less(i, j int) bool {
 	return h[i].agent < h[j].agent
 }
 func (h timerHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *timerHeap) Push(x any)   { *h = append(*h, x.(timer)) }
-func (h *timerHeap) Pop() any {
+
+// The heap operations are container/heap's algorithm on the concrete type:
+// going through heap.Interface boxes every timer pushed and popped (an
+// allocation each).
+
+// push adds t to the heap.
+func (h *timerHeap) push(t timer) {
+	*h = append(*h, t)
+	h.up(len(*h) - 1)
+}
+
+// pop removes and returns the earliest timer.
+func (h *timerHeap) pop() timer {
 	old := *h
-	t := old[len(old)-1]
-	*h = old[:len(old)-1]
+	n := len(old) - 1
+	old.Swap(0, n)
+	old[:n].down(0)
+	t := old[n]
+	old[n] = timer{} // drop the item pointer
+	*h = old[:n]
 	return t
+}
+
+// init establishes the heap order over the whole slice.
+func (h timerHeap) init() {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
+}
+
+func (h timerHeap) up(j int) {
+	for {
+		i := (j - 1) / 2 // parent
+		if i == j || !h.Less(j, i) {
+			break
+		}
+		h.Swap(i, j)
+		j = i
+	}
+}
+
+func (h timerHeap) down(i0 int) {
+	n := len(h)
+	i := i0
+	for {
+		j1 := 2*i + 1
+		if j1 >= n || j1 < 0 {
+			break
+		}
+		j := j1
+		if j2 := j1 + 1; j2 < n && h.Less(j2, j1) {
+			j = j2
+		}
+		if !h.Less(j, i) {
+			break
+		}
+		h.Swap(i, j)
+		i = j
+	}
+}
+
+// live reports whether t is still armed: its owner's generation matches (and
+// an item's is still open).
+func (e *Engine) live(t *timer) bool {
+	if t.item != nil {
+		return t.item.timerGen == t.gen && e.items[t.item.it.ID] == t.item
+	}
+	return e.timerGen[t.agent] == t.gen
+}
+
+// sweepMin is the smallest heap that is swept (a variable for tests).
+var sweepMin = 1024
+
+// pushTimer arms t. Superseded timers stay in the heap until they come due
+// (every re-arm and every close leaves one); when the heap has doubled since
+// the last sweep, the stale ones are dropped, so the heap stays within twice
+// the live timers and closed items are not kept alive by their old timers.
+// Amortised O(1) per push; firing order is unchanged (it is the timers'
+// total order, and only stale timers tie).
+func (e *Engine) pushTimer(t timer) {
+	if len(e.timers) >= e.sweepAt {
+		live := e.timers[:0]
+		for i := range e.timers {
+			if e.live(&e.timers[i]) {
+				live = append(live, e.timers[i])
+			}
+		}
+		clear(e.timers[len(live):])
+		e.timers = live
+		e.timers.init()
+		e.sweepAt = max(2*len(e.timers), sweepMin)
+	}
+	e.timers.push(t)
 }
 
 // advance fires every timer due at or before now, in time order (ties by
 // agent order), each at its own instant.
 func (e *Engine) advance(now time.Time) {
 	for len(e.timers) > 0 && !e.timers[0].at.After(now) {
-		t := heap.Pop(&e.timers).(timer)
+		t := e.timers.pop()
 		if t.item != nil {
 			x := t.item
 			if x.timerGen != t.gen || e.items[x.it.ID] != x {
@@ -76,7 +162,7 @@ func (e *Engine) advance(now time.Time) {
 		// Agent timers sort before item timers at one instant.
 		batch := append(e.agentBatch[:0], t.agent)
 		for len(e.timers) > 0 && e.timers[0].item == nil && e.timers[0].at.Equal(t.at) {
-			u := heap.Pop(&e.timers).(timer)
+			u := e.timers.pop()
 			if e.timerGen[u.agent] == u.gen {
 				batch = append(batch, u.agent)
 			}
@@ -169,7 +255,7 @@ func (e *Engine) refreshAgent(i int, at time.Time) {
 	}
 	e.timerGen[i]++
 	if !next.IsZero() {
-		heap.Push(&e.timers, timer{at: next, agent: i, gen: e.timerGen[i]})
+		e.pushTimer(timer{at: next, agent: i, gen: e.timerGen[i]})
 	}
 }
 
@@ -205,7 +291,7 @@ func (e *Engine) armItem(x *item) {
 		}
 	}
 	if !at.IsZero() {
-		heap.Push(&e.timers, timer{at: at, agent: -1, item: x, gen: x.timerGen})
+		e.pushTimer(timer{at: at, agent: -1, item: x, gen: x.timerGen})
 	}
 }
 

@@ -49,23 +49,43 @@ func Reject(reason string) Status { return Status{Reason: reason} }
 
 // AgentState is an agent's runtime state, shared by all its queue memberships.
 // The engine keeps it current; plugins only read it.
+//
+// The filters and scorers read every member of a queue for every item, so the
+// fields they read sit together here, the config's among them: Manual,
+// CapTotal, PerType and Weight are copies of Agent's, set only by SetAgent
+// (the engine calls it when it builds the state, and a config change builds
+// new states), so the per-member loop does not touch the agent's config.
 type AgentState struct {
-	Agent *allot.Agent
-	Index int // position in the region's agent list
-
-	Presence string
 	Routable bool // Presence is a routable status
 	OnShift  bool // inside working hours (true when the agent has no schedule)
 	Absent   bool // inside a scheduled absence
+	Manual   bool // Agent.Manual
 
 	Load     int            // capacity units of open owned items, all types
+	CapTotal int            // Agent.Capacity.Total
+	Weight   int            // Agent.Weight
+	PerType  map[string]int // Agent.Capacity.PerType
 	TypeLoad map[string]int // capacity units per item type
 	Open     int            // number of open owned items
+
+	Agent    *allot.Agent
+	Index    int // position in the region's agent list
+	Presence string
 
 	// Loc is the agent's time zone (schedule's, else the region's), used for
 	// caps' days and weeks.
 	Loc  *time.Location
 	Caps []CapCount // aligned with Agent.Caps
+}
+
+// SetAgent makes a the state's agent and copies its hot fields (see
+// AgentState).
+func (s *AgentState) SetAgent(a *allot.Agent) {
+	s.Agent = a
+	s.Manual = a.Manual
+	s.CapTotal = a.Capacity.Total
+	s.Weight = a.Weight
+	s.PerType = a.Capacity.PerType
 }
 
 // CapCount counts assignments in the current day and week (keys are civil

@@ -75,10 +75,11 @@ func members(ids ...string) []*routing.Member {
 	ms := make([]*routing.Member, len(ids))
 	for i, id := range ids {
 		ms[i] = &routing.Member{
-			AgentState: &routing.AgentState{Agent: &allot.Agent{ID: id, Weight: 1}, Routable: true, OnShift: true, Loc: time.UTC},
+			AgentState: &routing.AgentState{Routable: true, OnShift: true, Loc: time.UTC},
 			Pos:        i,
 			TierVC:     make([]int64, 1),
 		}
+		ms[i].SetAgent(&allot.Agent{ID: id, Weight: 1})
 	}
 	return ms
 }
@@ -439,7 +440,7 @@ func TestRunReusesCycle(t *testing.T) {
 // richMembers builds members exercising every field the real plugins read.
 func richMembers() []*routing.Member {
 	mk := func(pos int, a allot.Agent, st routing.AgentState, m routing.Member) *routing.Member {
-		st.Agent = &a
+		st.SetAgent(&a)
 		if st.TypeLoad == nil {
 			st.TypeLoad = map[string]int{}
 		}

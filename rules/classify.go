@@ -38,13 +38,20 @@ func (s *Set) Len() int { return len(s.routing.conds) }
 // and item.tier. It does not modify it. Scoring conditions see neither (they
 // are absent keys).
 func (s *Set) Classify(it *allot.Item) Result {
+	return s.ClassifyTo(it, nil)
+}
+
+// ClassifyTo is Classify with Result.ScoringRules appended to dst[:0], for
+// callers that reuse a buffer (the result then shares dst's array). With a
+// nil dst it allocates the list at its size, nil when no rule matched.
+func (s *Set) ClassifyTo(it *allot.Item, dst []int) Result {
 	var (
 		p   probe
 		buf [16][]int32
 	)
 	p.init(s, it)
 	res := Result{Rule: -1}
-	res.Score, res.ScoringRules = s.score(&p, buf[:0])
+	res.Score, res.ScoringRules = s.score(&p, buf[:0], dst)
 	res.Tier = s.tierOf(res.Score)
 	p.setStage(stageState{routing: true, score: res.Score, tier: res.Tier})
 	res.Rule = s.route(&p, buf[:0])
@@ -55,31 +62,54 @@ func (s *Set) Classify(it *allot.Item) Result {
 // lists them. Checking has no effect, so the candidate lists are scanned in
 // any order; the indices are put in order through a bitset on the stack
 // (or sorted, past its size).
-func (s *Set) score(p *probe, buf [][]int32) (int, []int) {
+func (s *Set) score(p *probe, buf [][]int32, dst []int) (int, []int) {
 	var (
 		set   [16]uint64
 		big   []int
 		total int
 		n     int
 	)
+	add := func(i int32) {
+		total += s.points[i]
+		n++
+		if int(i) < 64*len(set) {
+			set[i/64] |= 1 << (i % 64)
+		} else {
+			big = append(big, int(i))
+		}
+	}
 	for _, l := range s.scoring.candidates(p, buf) {
 		for _, i := range l {
-			if !p.holds(&s.scoring.conds[i]) {
-				continue
+			if p.holds(&s.scoring.conds[i]) {
+				add(i)
 			}
-			total += s.points[i]
-			n++
-			if int(i) < 64*len(set) {
-				set[i/64] |= 1 << (i % 64)
-			} else {
-				big = append(big, int(i))
+		}
+	}
+	for ti := range s.scoring.thresholds {
+		t := &s.scoring.thresholds[ti]
+		if rs, ok := t.matching(p); ok {
+			for _, i := range rs {
+				add(i)
+			}
+			continue
+		}
+		x, found := p.value(t.key)
+		for j, i := range t.rules {
+			if t.ck[j].holdsFor(x, found, s.adapter) {
+				add(i)
 			}
 		}
 	}
 	if n == 0 {
+		if dst != nil {
+			return total, dst[:0]
+		}
 		return total, nil
 	}
-	out := make([]int, 0, n) // the one allocation, of the right size
+	out := dst[:0]
+	if out == nil {
+		out = make([]int, 0, n) // the one allocation, of the right size
+	}
 	for w, word := range set {
 		for ; word != 0; word &= word - 1 {
 			out = append(out, 64*w+bits.TrailingZeros64(word))

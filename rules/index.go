@@ -60,6 +60,9 @@ type cond struct {
 	checks   []check     // conjuncts decided natively
 	residual bool        // some conjunct is neither: prog decides after the others
 	off      bool        // a disabled routing rule: never matches
+	// byThreshold: a one-threshold scoring rule found through the stage's
+	// thresholds, not the tree (see thresholds).
+	byThreshold bool
 }
 
 // predOn returns c's membership predicate on key k accepting the fewest
@@ -76,8 +79,9 @@ func (c *cond) predOn(k int32) *pred {
 
 // stage indexes the conditions of one kind (routing or scoring).
 type stage struct {
-	conds []cond // by rule index
-	root  *node  // nil when there is no enabled rule
+	conds      []cond       // by rule index
+	root       *node        // nil when there is no enabled rule left to file
+	thresholds []thresholds // scoring only: one-threshold rules by key and operator
 }
 
 // node is a node of the index tree, a discrimination tree over membership
@@ -143,6 +147,7 @@ func build(r *allot.Region, routing, scoring []*parsed, adapter types.Adapter, s
 		s.points[i] = sr.Points
 	}
 	s.routing.index(sh)
+	s.scoring.indexThresholds(1)
 	s.scoring.index(sh)
 	return s
 }
@@ -201,7 +206,7 @@ type entry struct {
 func (st *stage) index(sh shape) {
 	var es []entry
 	for i := range st.conds {
-		if !st.conds[i].off {
+		if !st.conds[i].off && !st.conds[i].byThreshold {
 			es = append(es, entry{rule: int32(i), copies: 1})
 		}
 	}

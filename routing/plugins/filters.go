@@ -34,7 +34,7 @@ func (Presence) Filter(c *routing.Cycle, m *routing.Member) routing.Status {
 	switch {
 	case !m.Routable:
 		return routing.Reject(ReasonNotRoutable)
-	case m.Agent.Manual && !c.Pull:
+	case m.Manual && !c.Pull:
 		return routing.Reject(ReasonManual)
 	}
 	return routing.Status{}
@@ -192,13 +192,13 @@ func (Capacity) Name() string { return "capacity" }
 
 // Filter implements routing.Filter.
 func (Capacity) Filter(c *routing.Cycle, m *routing.Member) routing.Status {
-	if m.Load+c.Units > m.Agent.Capacity.Total {
+	if m.Load+c.Units > m.CapTotal {
 		return routing.Reject(ReasonNoCapacity)
 	}
-	if len(m.Agent.Capacity.PerType) == 0 {
+	if len(m.PerType) == 0 {
 		return routing.Status{}
 	}
-	if lim, ok := m.Agent.Capacity.PerType[c.Item.Type]; ok && m.TypeLoad[c.Item.Type]+c.Units > lim {
+	if lim, ok := m.PerType[c.Item.Type]; ok && m.TypeLoad[c.Item.Type]+c.Units > lim {
 		return routing.Reject(ReasonTypeFull)
 	}
 	return routing.Status{}

@@ -37,9 +37,8 @@ func dayNum(y int, m time.Month, d int) int64 {
 type agentB struct{ m *routing.Member }
 
 func agent(id string) *agentB {
-	return &agentB{m: &routing.Member{
+	b := &agentB{m: &routing.Member{
 		AgentState: &routing.AgentState{
-			Agent:    &allot.Agent{ID: id, Weight: 1, Capacity: allot.Capacity{Total: 10}, Presence: "available"},
 			Presence: "available",
 			Routable: true,
 			OnShift:  true,
@@ -48,7 +47,13 @@ func agent(id string) *agentB {
 		},
 		TierVC: make([]int64, 3),
 	}}
+	b.m.SetAgent(&allot.Agent{ID: id, Weight: 1, Capacity: allot.Capacity{Total: 10}, Presence: "available"})
+	return b
 }
+
+// agentChanged refreshes the state's copies of the agent's config, as a
+// config change does.
+func (b *agentB) agentChanged() *agentB { b.m.SetAgent(b.m.Agent); return b }
 
 func (b *agentB) skill(s string, level int) *agentB {
 	if b.m.Agent.Skills == nil {
@@ -66,14 +71,17 @@ func (b *agentB) attr(k string, vs ...string) *agentB {
 	return b
 }
 
-func (b *agentB) capacity(total int) *agentB { b.m.Agent.Capacity.Total = total; return b }
+func (b *agentB) capacity(total int) *agentB {
+	b.m.Agent.Capacity.Total = total
+	return b.agentChanged()
+}
 
 func (b *agentB) perType(t string, n int) *agentB {
 	if b.m.Agent.Capacity.PerType == nil {
 		b.m.Agent.Capacity.PerType = map[string]int{}
 	}
 	b.m.Agent.Capacity.PerType[t] = n
-	return b
+	return b.agentChanged()
 }
 
 // load sets the total load in units.
@@ -82,8 +90,8 @@ func (b *agentB) load(n int) *agentB { b.m.Load = n; return b }
 // typeLoad sets one type's load in units (not the total).
 func (b *agentB) typeLoad(t string, n int) *agentB { b.m.TypeLoad[t] = n; return b }
 
-func (b *agentB) weight(w int) *agentB { b.m.Agent.Weight = w; return b }
-func (b *agentB) manual() *agentB      { b.m.Agent.Manual = true; return b }
+func (b *agentB) weight(w int) *agentB { b.m.Agent.Weight = w; return b.agentChanged() }
+func (b *agentB) manual() *agentB      { b.m.Agent.Manual = true; return b.agentChanged() }
 func (b *agentB) offShift() *agentB    { b.m.OnShift = false; return b }
 func (b *agentB) absent() *agentB      { b.m.Absent = true; return b }
 

@@ -52,14 +52,14 @@ func (FairTurn) Name() string { return "weighted_turn" }
 func (FairTurn) PreScore(c *routing.Cycle, eligible []*routing.Member) {
 	c.SumWeight, c.SumVC = 0, 0
 	for _, m := range eligible {
-		c.SumWeight += int64(m.Agent.Weight)
+		c.SumWeight += int64(m.Weight)
 		c.SumVC += m.VC
 	}
 }
 
 // Score implements routing.Scorer.
 func (FairTurn) Score(c *routing.Cycle, m *routing.Member) int64 {
-	if m.VC*c.SumWeight < (c.SumVC+1)*int64(m.Agent.Weight) {
+	if m.VC*c.SumWeight < (c.SumVC+1)*int64(m.Weight) {
 		return 1
 	}
 	return 0
@@ -74,7 +74,7 @@ func (FairDeadline) Name() string { return "weighted_deadline" }
 
 // Score implements routing.Scorer.
 func (FairDeadline) Score(c *routing.Cycle, m *routing.Member) int64 {
-	return -ceilDiv((m.VC+1)*c.SumWeight, int64(m.Agent.Weight))
+	return -ceilDiv((m.VC+1)*c.SumWeight, int64(m.Weight))
 }
 
 // TierTurn and TierDeadline are FairTurn and FairDeadline over the counts of
@@ -89,14 +89,14 @@ func (TierTurn) Name() string { return "tier_turn" }
 func (TierTurn) PreScore(c *routing.Cycle, eligible []*routing.Member) {
 	c.SumWeight, c.SumTierVC = 0, 0
 	for _, m := range eligible {
-		c.SumWeight += int64(m.Agent.Weight)
+		c.SumWeight += int64(m.Weight)
 		c.SumTierVC += m.TierVC[c.TierIndex]
 	}
 }
 
 // Score implements routing.Scorer.
 func (TierTurn) Score(c *routing.Cycle, m *routing.Member) int64 {
-	if m.TierVC[c.TierIndex]*c.SumWeight < (c.SumTierVC+1)*int64(m.Agent.Weight) {
+	if m.TierVC[c.TierIndex]*c.SumWeight < (c.SumTierVC+1)*int64(m.Weight) {
 		return 1
 	}
 	return 0
@@ -110,7 +110,7 @@ func (TierDeadline) Name() string { return "tier_deadline" }
 
 // Score implements routing.Scorer.
 func (TierDeadline) Score(c *routing.Cycle, m *routing.Member) int64 {
-	return -ceilDiv((m.TierVC[c.TierIndex]+1)*c.SumWeight, int64(m.Agent.Weight))
+	return -ceilDiv((m.TierVC[c.TierIndex]+1)*c.SumWeight, int64(m.Weight))
 }
 
 // Load prefers the least loaded member: used capacity as a fraction of total
@@ -122,10 +122,10 @@ func (Load) Name() string { return "least_loaded" }
 
 // Score implements routing.Scorer.
 func (Load) Score(_ *routing.Cycle, m *routing.Member) int64 {
-	if m.Agent.Capacity.Total <= 0 {
+	if m.CapTotal <= 0 {
 		return -fixed
 	}
-	return -int64(m.Load) * fixed / int64(m.Agent.Capacity.Total)
+	return -int64(m.Load) * fixed / int64(m.CapTotal)
 }
 
 // Room prefers the member with the most free capacity units.
@@ -136,7 +136,7 @@ func (Room) Name() string { return "most_available" }
 
 // Score implements routing.Scorer.
 func (Room) Score(_ *routing.Cycle, m *routing.Member) int64 {
-	return int64(m.Agent.Capacity.Total - m.Load)
+	return int64(m.CapTotal - m.Load)
 }
 
 // SkillFit scores 0–100: the member's levels in the required skills (capped at
