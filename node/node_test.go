@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	_ "modernc.org/sqlite"
@@ -328,61 +329,59 @@ type syncClock struct {
 func (c *syncClock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *syncClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
+// TestHeartbeatLapseSetsAgentOffline runs in a synctest bubble: the node's
+// heartbeat watcher, its store and the clock all use the bubble's fake time,
+// so the test waits without sleeping on the wall clock.
 func TestHeartbeatLapseSetsAgentOffline(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	st := openStore(t, filepath.Join(t.TempDir(), "allot.db"))
-	defer st.Close()
-	clock := &syncClock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
-	n, err := node.Open(ctx, st, node.Options{Clock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
-	cfg := regionCfg("eu", 2, 5)
-	cfg.Regions[0].HeartbeatSeconds = 30
-	if _, err := n.CreateRegion(ctx, "test", cfg); err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Heartbeat(ctx, "eu", "nobody"); allot.ErrorCode(err) != allot.ENOTFOUND {
-		t.Fatalf("heartbeat of an unknown agent: %v", err)
-	}
-	if err := n.Heartbeat(ctx, "eu", "a0"); err != nil {
-		t.Fatal(err)
-	}
-	presence := func(id string) string {
-		var p string
-		n.Read(ctx, "eu", func(e *engine.Engine) { st, _ := e.Agent(id); p = st.Presence })
-		return p
-	}
-	clock.Advance(29 * time.Second)
-	n.Heartbeat(ctx, "eu", "a0") // still alive
-	clock.Advance(29 * time.Second)
-	// The watcher runs every real second: give it one and a half.
-	deadline := time.Now().Add(1500 * time.Millisecond)
-	for time.Now().Before(deadline) && presence("a0") == "available" {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if p := presence("a0"); p != "available" {
-		t.Fatalf("a0 beat 29 s ago and is %s, want available", p)
-	}
-	clock.Advance(2 * time.Second) // 31 s since the last beat
-	deadline = time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) && presence("a0") != "offline" {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if p := presence("a0"); p != "offline" {
-		t.Fatalf("a0's heartbeats lapsed and it is %s, want offline", p)
-	}
-	if p := presence("a1"); p != "available" {
-		t.Fatalf("a1 never sent heartbeats and is %s: unwatched agents must not change", p)
-	}
-	// The lapse is logged as a presence change by "system".
-	var last store.Entry
-	st.Entries(ctx, "eu", 0, func(e store.Entry) error { last = e; return nil })
-	if last.Kind != node.KindAgentPresence || last.Actor != "system" {
-		t.Fatalf("last entry %s by %s, want agent_presence by system", last.Kind, last.Actor)
-	}
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		st := openStore(t, filepath.Join(dir, "allot.db"))
+		defer st.Close()
+		n, err := node.Open(ctx, st, node.Options{}) // the system clock: fake inside the bubble
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer n.Close()
+		cfg := regionCfg("eu", 2, 5)
+		cfg.Regions[0].HeartbeatSeconds = 30
+		if _, err := n.CreateRegion(ctx, "test", cfg); err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Heartbeat(ctx, "eu", "nobody"); allot.ErrorCode(err) != allot.ENOTFOUND {
+			t.Fatalf("heartbeat of an unknown agent: %v", err)
+		}
+		if err := n.Heartbeat(ctx, "eu", "a0"); err != nil {
+			t.Fatal(err)
+		}
+		presence := func(id string) string {
+			var p string
+			n.Read(ctx, "eu", func(e *engine.Engine) { st, _ := e.Agent(id); p = st.Presence })
+			return p
+		}
+		time.Sleep(29 * time.Second) // fake time
+		n.Heartbeat(ctx, "eu", "a0") // still alive
+		time.Sleep(29 * time.Second)
+		synctest.Wait()
+		if p := presence("a0"); p != "available" {
+			t.Fatalf("a0 beat 29 s ago and is %s, want available", p)
+		}
+		time.Sleep(3 * time.Second) // 32 s since the last beat; the watcher runs every second
+		synctest.Wait()
+		if p := presence("a0"); p != "offline" {
+			t.Fatalf("a0's heartbeats lapsed and it is %s, want offline", p)
+		}
+		if p := presence("a1"); p != "available" {
+			t.Fatalf("a1 never sent heartbeats and is %s: unwatched agents must not change", p)
+		}
+		// The lapse is logged as a presence change by "system".
+		var last store.Entry
+		st.Entries(ctx, "eu", 0, func(e store.Entry) error { last = e; return nil })
+		if last.Kind != node.KindAgentPresence || last.Actor != "system" {
+			t.Fatalf("last entry %s by %s, want agent_presence by system", last.Kind, last.Actor)
+		}
+	})
 }
 
 // TestReassignmentsAndEscalationsAreVisible: every SLA re-assignment and
