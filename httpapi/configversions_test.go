@@ -117,3 +117,33 @@ func jsonEqual(t *testing.T, a, b []byte) bool {
 	ya, _ := json.Marshal(y)
 	return string(xa) == string(ya)
 }
+
+// TestConfigIfMatch: a whole-config replacement based on a stale version
+// fails with 409 and changes nothing; based on the current one it lands.
+func TestConfigIfMatch(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.setupRegion(t, "M", 2, "ana", "ben")
+	R := "/v1/regions/" + f.Region
+	var cfg map[string]any
+	e.must(t, 200, "GET", R, e.admin, nil).JSON(t, &cfg)
+	var list struct {
+		Items []struct{ Seq uint64 }
+	}
+	e.must(t, 200, "GET", R+"/config/versions", e.admin, nil).JSON(t, &list)
+	base := list.Items[len(list.Items)-1].Seq
+
+	// Someone else changes the config after we read it.
+	e.must(t, 200, "PUT", R+"/queues/"+f.Queue, e.admin, map[string]any{"members": []string{"ana"}, "policy": "least_loaded"})
+	before := e.snapshot(t, f.Region)
+	stale := fmt.Sprintf(`"%d"`, base)
+	e.must(t, 409, "PUT", R+"/config", e.admin, cfg, "If-Match", stale)
+	if after := e.snapshot(t, f.Region); after != before {
+		t.Fatal("a rejected conditional write changed the region")
+	}
+	e.must(t, 422, "PUT", R+"/config", e.admin, cfg, "If-Match", "yesterday")
+
+	e.must(t, 200, "GET", R+"/config/versions", e.admin, nil).JSON(t, &list)
+	current := fmt.Sprint(list.Items[len(list.Items)-1].Seq)
+	e.must(t, 200, "PUT", R+"/config", e.admin, cfg, "If-Match", current)
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -74,18 +76,27 @@ func (a *API) routeRegions() {
 
 	huma.Register(a.api, a.op(opSpec{id: "put-region-config", method: http.MethodPut, path: "/v1/regions/{region}/config",
 		summary: "Replace a region's config", tags: []string{"regions"}, perm: permManage, errors: bodyErrors,
-		desc: "Replaces the region's whole config. Runtime state carries over: open items keep their owners, waiting items are routed again under the new rules. The body's id may be omitted; if present it must be the region's."}),
+		desc: "Replaces the region's whole config. Runtime state carries over: open items keep their owners, waiting items are routed again under the new rules. The body's id may be omitted; if present it must be the region's. Send If-Match with the config version you read (GET .../config/versions) to replace it only if nobody changed it since: otherwise 409 and nothing changes."}),
 		func(ctx context.Context, in *struct {
 			RegionPath
-			Body allot.Region
+			IfMatch string `header:"If-Match" maxLength:"40" doc:"The config version (the seq of its config entry, optionally quoted) this replacement is based on; the write fails with 409 if the config has changed since."`
+			Body    allot.Region
 		}) (*bodyOut[allot.Region], error) {
+			var ifVersion uint64
+			if in.IfMatch != "" {
+				v, err := strconv.ParseUint(strings.Trim(strings.TrimPrefix(in.IfMatch, "W/"), `"`), 10, 64)
+				if err != nil || v == 0 {
+					return nil, invalid("invalid If-Match", allot.Problems{{Path: "header.If-Match", Message: fmt.Sprintf("want a config version such as \"12\", got %q", in.IfMatch)}})
+				}
+				ifVersion = v
+			}
 			r := in.Body
 			if r.ID != "" && r.ID != in.Region {
 				return nil, invalid("invalid region config", allot.Problems{{Path: "body.id", Message: fmt.Sprintf("must be the region in the path (%q); a region cannot be renamed", in.Region)}})
 			}
 			r.ID = in.Region
 			normalizeRegion(&r)
-			_, err := a.n.Submit(ctx, in.Region, node.Command{Actor: principalFrom(ctx).ID, EditConfig: func(cfg *allot.Config) error {
+			_, err := a.n.Submit(ctx, in.Region, node.Command{Actor: principalFrom(ctx).ID, IfConfigVersion: ifVersion, EditConfig: func(cfg *allot.Config) error {
 				cfg.Regions[0] = r
 				return nil
 			}})

@@ -38,6 +38,12 @@ type Command struct {
 	// It must only read.
 	Check func(e *engine.Engine) error
 
+	// IfConfigVersion, when non-zero, makes an EditConfig conditional: it
+	// applies only if the region's config version (the seq of the config
+	// entry in force) is still this one, else it fails with ECONFLICT and
+	// changes nothing (optimistic concurrency for whole-config writers).
+	IfConfigVersion uint64
+
 	// Reopen lets an ItemArrived reuse the id and external id of a closed
 	// item (reopening it) instead of being answered with the existing item.
 	Reopen bool
@@ -304,6 +310,11 @@ func (r *region) process(batch []pending) {
 				answered[i] = true
 				continue
 			}
+		}
+		if c.EditConfig != nil && c.IfConfigVersion != 0 && c.IfConfigVersion != r.cfgSeq {
+			replies[i], answered[i] = reply{err: allot.Errorf(allot.ECONFLICT,
+				"the region's config changed since version %d (it is now version %d): read it again and retry", c.IfConfigVersion, r.cfgSeq)}, true
+			continue
 		}
 		if c.EditConfig != nil {
 			cfg, err := cloneConfig(r.cfg)
