@@ -53,22 +53,9 @@ func (a *API) routeConfigVersions() {
 				}
 				after = c
 			}
-			var out []ConfigVersion
-			errEnough := errors.New("page full")
-			err := a.n.Store().Entries(ctx, in.Region, after, func(e store.Entry) error {
-				if e.Kind != kindConfig {
-					return nil
-				}
-				if len(out) == in.Limit {
-					return errEnough
-				}
-				out = append(out, ConfigVersion{Seq: e.Seq, At: e.At.UTC(), Actor: e.Actor})
-				return nil
+			out, next, err := pageEntries(ctx, a.n.Store(), in.Region, after, in.Limit, func(e store.Entry) (ConfigVersion, bool) {
+				return ConfigVersion{Seq: e.Seq, At: e.At.UTC(), Actor: e.Actor}, e.Kind == kindConfig
 			})
-			next := ""
-			if errors.Is(err, errEnough) {
-				err, next = nil, strconv.FormatUint(out[len(out)-1].Seq, 10)
-			}
 			if err != nil {
 				return nil, a.problem(ctx, err, nil)
 			}

@@ -118,19 +118,9 @@ func (a *API) routeReads() {
 				}
 				after = c
 			}
-			var out []AuditEntry
-			errEnough := errors.New("page full")
-			err := a.n.Store().Entries(ctx, in.Region, after, func(e store.Entry) error {
-				if len(out) == in.Limit {
-					return errEnough
-				}
-				out = append(out, auditEntry(e))
-				return nil
+			out, next, err := pageEntries(ctx, a.n.Store(), in.Region, after, in.Limit, func(e store.Entry) (AuditEntry, bool) {
+				return auditEntry(e), true
 			})
-			next := ""
-			if errors.Is(err, errEnough) {
-				err, next = nil, strconv.FormatUint(out[len(out)-1].Seq, 10)
-			}
 			if err != nil {
 				return nil, a.problem(ctx, err, nil)
 			}
@@ -380,4 +370,28 @@ func sourceOrder(s string) int {
 		return 0
 	}
 	return 1
+}
+
+// pageEntries returns up to limit entries of region with Seq > after that
+// keep accepts, converted, and the cursor of the next page ("" at the end).
+func pageEntries[T any](ctx context.Context, st store.Store, region string, after uint64, limit int,
+	keep func(store.Entry) (T, bool)) ([]T, string, error) {
+	var out []T
+	var last uint64
+	errEnough := errors.New("page full")
+	err := st.Entries(ctx, region, after, func(e store.Entry) error {
+		v, ok := keep(e)
+		if !ok {
+			return nil
+		}
+		if len(out) == limit {
+			return errEnough
+		}
+		out, last = append(out, v), e.Seq
+		return nil
+	})
+	if errors.Is(err, errEnough) {
+		return out, strconv.FormatUint(last, 10), nil
+	}
+	return out, "", err
 }
