@@ -34,6 +34,10 @@ type Engine struct {
 
 	queues   []*queue
 	queueIdx map[string]int
+	// ruleHot holds, by routing rule index, what classify reads of the rule,
+	// packed: the 4,000 rules' configs do not stay in cache, these do.
+	ruleHot  []ruleHot
+	defaultQ *queue // the region's default queue, nil when none
 
 	items    map[string]*item
 	seq      uint64 // last decision sequence number
@@ -72,6 +76,15 @@ type queue struct {
 	reasons []string                       // by 2·member position (+1: offered): the reason of an assignment, made on first use
 }
 
+// ruleHot is what classify needs of a routing rule.
+type ruleHot struct {
+	q        *queue
+	name     string
+	sla      int
+	priority int
+	hasPrio  bool
+}
+
 type membership struct {
 	q *queue
 	m *routing.Member
@@ -105,6 +118,11 @@ type item struct {
 	reassigns  int                 // SLA re-assignments so far
 	escalated  bool                // escalated: no more re-assignments for neglect
 	timerGen   uint64              // generation of the item's live timer
+
+	// While waiting: the verdicts of the queue profile's static filters for
+	// each member of q (routing.Profile.StaticMask), computed when it was
+	// queued; nothing they read changes while it waits.
+	smask []uint64
 }
 
 // New builds the engine for region regionID of cfg. cfg is defaulted and
@@ -214,10 +232,37 @@ func New(cfg allot.Config, regionID string, clock allot.Clock, opts ...Option) (
 		e.queues[i] = q
 		e.queueIdx[qc.ID] = i
 	}
+	if region.DefaultQueue != "" {
+		e.defaultQ = e.queues[e.queueIdx[region.DefaultQueue]] // validated
+	}
+	e.ruleHot = make([]ruleHot, len(region.Rules))
+	for i := range region.Rules {
+		r := &region.Rules[i]
+		h := &e.ruleHot[i]
+		h.name, h.sla = r.Name, r.SLAMinutes
+		if r.Queue != "" {
+			h.q = e.queues[e.queueIdx[r.Queue]] // validated
+		}
+		if r.Priority != nil {
+			h.priority, h.hasPrio = *r.Priority, true
+		}
+	}
 	for i := range e.agents {
 		e.refreshAgent(i, e.now)
 	}
 	return e, nil
+}
+
+// tierIndex returns the index in the region's tiers of the tier named name
+// (0 when none is). There are a handful of tiers, and the names classify
+// returns share their bytes with the config's, so a scan beats a map.
+func (e *Engine) tierIndex(name string) int {
+	for i := range e.region.Tiers {
+		if e.region.Tiers[i].Name == name {
+			return i
+		}
+	}
+	return 0
 }
 
 // reason returns "assigned to <agent> by <policy>" (or "offered to ...") for
@@ -397,7 +442,7 @@ func (e *Engine) classify(x *item) *queue {
 	e.scoringBuf = res.ScoringRules
 	x.it.Score = res.Score
 	x.it.Tier = res.Tier
-	x.tierIdx = e.tierIdx[res.Tier]
+	x.tierIdx = e.tierIndex(res.Tier)
 	x.scoring = nil
 	if len(res.ScoringRules) > 0 {
 		x.scoring = make([]string, len(res.ScoringRules))
@@ -410,23 +455,22 @@ func (e *Engine) classify(x *item) *queue {
 	}
 	x.rule = res.Rule
 	x.it.Priority = x.basePriority
-	qid := e.region.DefaultQueue
+	q := e.defaultQ
 	sla := 0
 	x.it.Rule = ""
 	if res.Rule >= 0 {
-		r := &e.region.Rules[res.Rule]
-		qid = r.Queue
-		x.it.Rule = r.Name
-		if r.Priority != nil {
-			x.it.Priority = *r.Priority
+		r := &e.ruleHot[res.Rule]
+		q = r.q
+		x.it.Rule = r.name
+		if r.hasPrio {
+			x.it.Priority = r.priority
 		}
-		sla = r.SLAMinutes
+		sla = r.sla
 	}
 	x.prioBase = x.it.Priority
-	if qid == "" {
+	if q == nil {
 		return nil
 	}
-	q := e.queues[e.queueIdx[qid]]
 	if sla == 0 {
 		sla = q.cfg.SLAMinutes
 	}
@@ -563,6 +607,7 @@ func (e *Engine) enqueue(x *item, q *queue) {
 	x.waiting = true
 	x.q = q
 	x.it.Status = allot.StatusQueued
+	x.smask = q.profile.StaticMask(e.prepare(x, q, false), q.members, x.smask)
 	q.waiting.ReplaceOrInsert(x)
 	e.armItem(x)
 }
@@ -713,6 +758,9 @@ func (e *Engine) bestFor(a *routing.AgentState, pull bool) (*item, *membership) 
 		q.waiting.Ascend(func(x *item) bool {
 			if ordered && best != nil && better(best, x) {
 				return false // in priority order nothing further here beats best
+			}
+			if !routing.MaskHas(x.smask, ms.m.Pos) {
+				return true // a static filter rejects a, whatever its state
 			}
 			c := e.prepare(x, q, pull)
 			if s, _ := q.profile.Eligible(c, ms.m); s.OK() {
