@@ -20,8 +20,12 @@ type Engine struct {
 	rules  *rules.Set
 
 	routable map[string]bool // presence status → routable
-	units    map[string]int  // item type → capacity units
-	tierIdx  map[string]int  // tier name → index in region.Tiers
+	// Item types are numbered (AgentState.TypeLoad is by number): the
+	// region's types first, then any other type in order of first arrival.
+	typeIdx   map[string]int // item type → its number
+	typeNames []string       // by number
+	typeUnits []int          // by number: capacity units of one item
+	tierIdx   map[string]int // tier name → index in region.Tiers
 
 	agents      []*routing.AgentState
 	agentIdx    map[string]int
@@ -96,6 +100,7 @@ type item struct {
 	basePriority int
 	arrival      uint64
 	units        int
+	typeIdx      int                 // number of its type (Engine.typeOf); -1 in a dry run of an unseen type
 	q            *queue              // queue it waits in or was assigned from; nil = unroutable
 	owner        *routing.AgentState // nil unless assigned/working
 	waiting      bool
@@ -153,7 +158,7 @@ func New(cfg allot.Config, regionID string, clock allot.Clock, opts ...Option) (
 		region:   region,
 		rules:    set,
 		routable: map[string]bool{},
-		units:    map[string]int{},
+		typeIdx:  map[string]int{},
 		tierIdx:  map[string]int{},
 		agentIdx: make(map[string]int, len(region.Agents)),
 		queueIdx: make(map[string]int, len(region.Queues)),
@@ -169,7 +174,7 @@ func New(cfg allot.Config, regionID string, clock allot.Clock, opts ...Option) (
 		e.routable[p.Name] = p.Routable
 	}
 	for _, t := range region.ItemTypes {
-		e.units[t.Name] = t.Units
+		e.addType(t.Name, t.Units)
 	}
 	for i, t := range region.Tiers {
 		e.tierIdx[t.Name] = i
@@ -197,7 +202,6 @@ func New(cfg allot.Config, regionID string, clock allot.Clock, opts ...Option) (
 			Presence: a.Presence,
 			Routable: e.routable[a.Presence],
 			OnShift:  true,
-			TypeLoad: map[string]int{},
 			Loc:      regionLoc,
 			Caps:     make([]routing.CapCount, len(a.Caps)),
 		}
@@ -417,7 +421,8 @@ func (e *Engine) arrive(in allot.Item) error {
 		return err
 	}
 	e.arrivals++
-	x := &item{it: in, basePriority: in.Priority, arrival: e.arrivals, units: e.unitsOf(in.Type)}
+	x := &item{it: in, basePriority: in.Priority, arrival: e.arrivals}
+	x.typeIdx, x.units = e.typeOf(in.Type, true)
 	x.it.Status, x.it.Queue, x.it.Owner, x.it.Rule, x.it.History = allot.StatusQueued, "", "", "", nil
 	if x.it.CreatedAt.IsZero() {
 		x.it.CreatedAt = e.now
@@ -428,11 +433,28 @@ func (e *Engine) arrive(in allot.Item) error {
 	return nil
 }
 
-func (e *Engine) unitsOf(typ string) int {
-	if u, ok := e.units[typ]; ok {
-		return u
+// typeOf returns the number of item type typ and the capacity units of one
+// such item (1 for a type the region does not configure). A type not seen
+// before gets the next number when add is set, else -1.
+func (e *Engine) typeOf(typ string, add bool) (idx, units int) {
+	if i, ok := e.typeIdx[typ]; ok {
+		return i, e.typeUnits[i]
 	}
-	return 1
+	if !add {
+		return -1, 1
+	}
+	return e.addType(typ, 1), 1
+}
+
+func (e *Engine) addType(name string, units int) int {
+	if i, ok := e.typeIdx[name]; ok {
+		return i
+	}
+	i := len(e.typeNames)
+	e.typeIdx[name] = i
+	e.typeNames = append(e.typeNames, name)
+	e.typeUnits = append(e.typeUnits, units)
+	return i
 }
 
 // classify computes score, tier, rule, priority and queue of x from its
@@ -500,6 +522,7 @@ func (e *Engine) prepare(x *item, q *queue, pull bool) *routing.Cycle {
 	c := &e.cycle
 	c.Item = &x.it
 	c.Units = x.units
+	c.TypeIndex = x.typeIdx
 	c.TierIndex = x.tierIdx
 	c.Skills, c.Match = e.requirements(x)
 	c.Excluded = x.excluded
@@ -623,7 +646,7 @@ func (e *Engine) dequeue(x *item) {
 func (e *Engine) assign(x *item, q *queue, m *routing.Member, cause string, exp *allot.Explanation, from string) {
 	a := m.AgentState
 	x.owner = a
-	x.it.Owner = a.Agent.ID
+	x.it.Owner = a.ID
 	x.it.Status = allot.StatusAssigned
 	x.it.Queue = q.cfg.ID
 	x.q = q
@@ -634,7 +657,7 @@ func (e *Engine) assign(x *item, q *queue, m *routing.Member, cause string, exp 
 		x.it.Status = allot.StatusOffered
 	}
 	a.Load += x.units
-	a.TypeLoad[x.it.Type] += x.units
+	a.AddTypeLoad(x.typeIdx, x.units)
 	a.Open++
 	x.waitSince, x.waitQueue = time.Time{}, nil
 	if offer {
@@ -688,7 +711,7 @@ func (e *Engine) assign(x *item, q *queue, m *routing.Member, cause string, exp 
 	case from != "":
 		kind = allot.DecisionReassigned
 	}
-	e.out = append(e.out, allot.Decision{Seq: e.seq, At: e.now, Kind: kind, Item: x.it.ID, Agent: a.Agent.ID,
+	e.out = append(e.out, allot.Decision{Seq: e.seq, At: e.now, Kind: kind, Item: x.it.ID, Agent: a.ID,
 		From: from, Queue: q.cfg.ID, Cause: cause, Explanation: exp})
 	if capped {
 		e.refreshAgent(a.Index, e.now) // schedule the wake-up at the cap's reset
@@ -709,10 +732,7 @@ func (e *Engine) unown(x *item) *routing.AgentState {
 		return nil
 	}
 	a.Load -= x.units
-	a.TypeLoad[x.it.Type] -= x.units
-	if a.TypeLoad[x.it.Type] == 0 {
-		delete(a.TypeLoad, x.it.Type)
-	}
+	a.AddTypeLoad(x.typeIdx, -x.units)
 	a.Open--
 	x.owner = nil
 	x.it.Owner = ""
@@ -1037,7 +1057,7 @@ func (e *Engine) own(x *item, a *routing.AgentState, q *queue) {
 	x.it.Owner = a.Agent.ID
 	x.it.Status = allot.StatusAssigned
 	a.Load += x.units
-	a.TypeLoad[x.it.Type] += x.units
+	a.AddTypeLoad(x.typeIdx, x.units)
 	a.Open++
 	x.waitSince, x.waitQueue = time.Time{}, nil
 	e.startTouchClock(x)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"maps"
 	"reflect"
 	"strings"
 	"testing"
@@ -445,8 +446,18 @@ func TestCapacityUnitsAcrossTypes(t *testing.T) {
 	if got := assignedTo(t, h.apply(ItemArrived{Item: allot.Item{ID: "l1", Type: "lead"}})); got != "ana" {
 		t.Fatalf("a lead fits in the third unit, went to %q", got)
 	}
-	if st, _ := h.e.Agent("ana"); st.Load != 3 || st.Open != 2 {
-		t.Fatalf("load %d open %d, want 3 and 2", st.Load, st.Open)
+	if st, _ := h.e.Agent("ana"); st.Load != 3 || st.Open != 2 || !maps.Equal(st.TypeLoad, map[string]int{"case": 2, "lead": 1}) {
+		t.Fatalf("load %d open %d by type %v, want 3, 2 and case 2, lead 1", st.Load, st.Open, st.TypeLoad)
+	}
+	// A type the region does not configure takes one unit and is counted
+	// under its own name; a type whose items have all closed is not listed.
+	h.apply(ItemClosed{ID: "l1"})
+	if got := assignedTo(t, h.apply(ItemArrived{Item: allot.Item{ID: "w1", Type: "webform"}})); got != "ana" {
+		t.Fatalf("a webform fits in the third unit, went to %q", got)
+	}
+	h.apply(ItemClosed{ID: "c1"}) // c2, waiting for room of its type, takes the units
+	if st, _ := h.e.Agent("ana"); st.Load != 3 || !maps.Equal(st.TypeLoad, map[string]int{"case": 2, "webform": 1}) {
+		t.Fatalf("load %d by type %v, want 3 and case 2, webform 1", st.Load, st.TypeLoad)
 	}
 }
 

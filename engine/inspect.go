@@ -56,8 +56,10 @@ func (e *Engine) Agent(id string) (AgentStatus, bool) {
 	st := AgentStatus{ID: id, Presence: a.Presence, Routable: a.Routable, OnShift: a.OnShift, Absent: a.Absent,
 		Load: a.Load, Capacity: a.Agent.Capacity.Total, Open: a.Open, TypeLoad: map[string]int{},
 		Assigned: map[string]int64{}, TierAssigned: map[string]map[string]int64{}}
-	for k, v := range a.TypeLoad {
-		st.TypeLoad[k] = v
+	for t, v := range a.TypeLoad {
+		if v != 0 {
+			st.TypeLoad[e.typeNames[t]] = v
+		}
 	}
 	for _, ms := range e.member[i] {
 		st.Assigned[ms.q.cfg.ID] = ms.m.Count
@@ -100,7 +102,8 @@ func (e *Engine) Explain(in allot.Item) (allot.Decision, error) {
 	if err := ps.Err("invalid item"); err != nil {
 		return allot.Decision{}, err
 	}
-	x := &item{it: in, basePriority: in.Priority, units: e.unitsOf(in.Type), slaSet: in.DueAt.IsZero()}
+	x := &item{it: in, basePriority: in.Priority, slaSet: in.DueAt.IsZero()}
+	x.typeIdx, x.units = e.typeOf(in.Type, false) // a dry run numbers no new type
 	if x.it.CreatedAt.IsZero() {
 		x.it.CreatedAt = e.now
 	}

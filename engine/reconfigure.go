@@ -92,10 +92,11 @@ func (e *Engine) Reconfigure(cfg allot.Config) ([]allot.Decision, error) {
 	var reroute []*item
 	var from []string
 	for _, x := range old {
-		y := &item{it: x.it, basePriority: x.basePriority, arrival: x.arrival, units: ne.unitsOf(x.it.Type),
+		y := &item{it: x.it, basePriority: x.basePriority, arrival: x.arrival, typeIdx: -1,
 			rule: -1, scoring: nil, tierIdx: 0, excluded: slices.Clone(x.excluded), slaSet: x.slaSet,
 			slaMinutes: x.slaMinutes, touchBy: x.touchBy, reassigns: x.reassigns, escalated: x.escalated,
 			prioBase: x.prioBase, aged: x.aged, offerEnds: x.offerEnds}
+		y.typeIdx, y.units = ne.typeOf(y.it.Type, true)
 		// Skill relaxation restarts under the new config (its rules may differ).
 		ne.items[y.it.ID] = y
 		if x.owner != nil {
@@ -111,7 +112,7 @@ func (e *Engine) Reconfigure(cfg allot.Config) ([]allot.Decision, error) {
 					y.tierIdx = ti
 				}
 				a.Load += y.units
-				a.TypeLoad[y.it.Type] += y.units
+				a.AddTypeLoad(y.typeIdx, y.units)
 				a.Open++
 				ne.armItem(y) // the SLA clock keeps running
 				continue

@@ -65,11 +65,12 @@ type AgentState struct {
 	CapTotal int            // Agent.Capacity.Total
 	Weight   int            // Agent.Weight
 	PerType  map[string]int // Agent.Capacity.PerType
-	TypeLoad map[string]int // capacity units per item type
+	TypeLoad []int          // capacity units per item type, by type index (see Cycle.TypeIndex); see TypeLoadOf
 	Open     int            // number of open owned items
 
 	Agent    *allot.Agent
-	Index    int // position in the region's agent list
+	ID       string // Agent.ID
+	Index    int    // position in the region's agent list
 	Presence string
 
 	// Loc is the agent's time zone (schedule's, else the region's), used for
@@ -82,10 +83,32 @@ type AgentState struct {
 // AgentState).
 func (s *AgentState) SetAgent(a *allot.Agent) {
 	s.Agent = a
+	s.ID = a.ID
 	s.Manual = a.Manual
 	s.CapTotal = a.Capacity.Total
 	s.Weight = a.Weight
 	s.PerType = a.Capacity.PerType
+}
+
+// TypeLoadOf returns the units of open owned items of the type with index t
+// (0 for a negative or never used index).
+func (s *AgentState) TypeLoadOf(t int) int {
+	if t >= 0 && t < len(s.TypeLoad) {
+		return s.TypeLoad[t]
+	}
+	return 0
+}
+
+// AddTypeLoad adds units (negative: removes them) to the load of the type
+// with index t, growing TypeLoad as needed. A negative t is ignored.
+func (s *AgentState) AddTypeLoad(t, units int) {
+	if t < 0 {
+		return
+	}
+	if t >= len(s.TypeLoad) {
+		s.TypeLoad = append(s.TypeLoad, make([]int, t+1-len(s.TypeLoad))...)
+	}
+	s.TypeLoad[t] += units
 }
 
 // CapCount counts assignments in the current day and week (keys are civil
@@ -112,8 +135,11 @@ type Member struct {
 // Cycle is the per-item input of one pipeline run: computed once per item,
 // read once per member.
 type Cycle struct {
-	Item      *allot.Item
-	Units     int // capacity units the item takes
+	Item  *allot.Item
+	Units int // capacity units the item takes
+	// TypeIndex is the item type's index in AgentState.TypeLoad (the
+	// engine numbers the types; -1: a type nobody has load of).
+	TypeIndex int
 	TierIndex int // index into the region's tiers
 	Skills    []allot.SkillReq
 	Match     []allot.AttrMatch

@@ -198,7 +198,7 @@ func (Capacity) Filter(c *routing.Cycle, m *routing.Member) routing.Status {
 	if len(m.PerType) == 0 {
 		return routing.Status{}
 	}
-	if lim, ok := m.PerType[c.Item.Type]; ok && m.TypeLoad[c.Item.Type]+c.Units > lim {
+	if lim, ok := m.PerType[c.Item.Type]; ok && m.TypeLoadOf(c.TypeIndex)+c.Units > lim {
 		return routing.Reject(ReasonTypeFull)
 	}
 	return routing.Status{}

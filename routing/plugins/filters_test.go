@@ -42,7 +42,6 @@ func agent(id string) *agentB {
 			Presence: "available",
 			Routable: true,
 			OnShift:  true,
-			TypeLoad: map[string]int{},
 			Loc:      time.UTC,
 		},
 		TierVC: make([]int64, 3),
@@ -87,8 +86,16 @@ func (b *agentB) perType(t string, n int) *agentB {
 // load sets the total load in units.
 func (b *agentB) load(n int) *agentB { b.m.Load = n; return b }
 
+// typeIndex numbers the item types of the tests, as the engine does
+// (routing.Cycle.TypeIndex).
+var typeIndex = map[string]int{"lead": 0, "case": 1, "call": 2}
+
 // typeLoad sets one type's load in units (not the total).
-func (b *agentB) typeLoad(t string, n int) *agentB { b.m.TypeLoad[t] = n; return b }
+func (b *agentB) typeLoad(t string, n int) *agentB {
+	i := typeIndex[t]
+	b.m.AddTypeLoad(i, n-b.m.TypeLoadOf(i))
+	return b
+}
 
 func (b *agentB) weight(w int) *agentB { b.m.Agent.Weight = w; return b.agentChanged() }
 func (b *agentB) manual() *agentB      { b.m.Agent.Manual = true; return b.agentChanged() }
@@ -140,7 +147,7 @@ func cycle() *cycleB {
 	}}
 }
 
-func (b *cycleB) typ(t string) *cycleB   { b.c.Item.Type = t; return b }
+func (b *cycleB) typ(t string) *cycleB   { b.c.Item.Type, b.c.TypeIndex = t, typeIndex[t]; return b }
 func (b *cycleB) units(n int) *cycleB    { b.c.Units = n; return b }
 func (b *cycleB) tier(i int) *cycleB     { b.c.TierIndex = i; return b }
 func (b *cycleB) pull() *cycleB          { b.c.Pull = true; return b }
