@@ -30,7 +30,7 @@ type Engine struct {
 	agents      []*routing.AgentState
 	agentIdx    map[string]int
 	scheds      []*allot.CompiledSchedule // per agent, nil = always on
-	member      [][]*membership           // per agent: its queue memberships
+	member      [][]membership            // per agent: its queue memberships
 	timerGen    []uint64                  // per agent: generation of its live timer
 	missed      []int                     // per agent: offers in a row that timed out
 	holidays    map[string]bool           // region holidays, "2006-01-02"
@@ -40,8 +40,10 @@ type Engine struct {
 	queueIdx map[string]int
 	// ruleHot holds, by routing rule index, what classify reads of the rule,
 	// packed: the 4,000 rules' configs do not stay in cache, these do.
-	ruleHot  []ruleHot
-	defaultQ *queue // the region's default queue, nil when none
+	ruleHot []ruleHot
+	// scoringNames are the scoring rules' names, by index, side by side.
+	scoringNames []string
+	defaultQ     *queue // the region's default queue, nil when none
 
 	items    map[string]*item
 	seq      uint64 // last decision sequence number
@@ -76,6 +78,7 @@ type queue struct {
 	index   *routing.QueueIndex
 	members []*routing.Member
 	waiting *btree.BTreeG[*item]
+	nwait   int                            // waiting.Len(), kept here so that an agent's scan of its queues touches only the queue
 	sticky  map[string]*routing.AgentState // sticky key value → last owner
 	reasons []string                       // by 2·member position (+1: offered): the reason of an assignment, made on first use
 }
@@ -188,7 +191,7 @@ func New(cfg allot.Config, regionID string, clock allot.Clock, opts ...Option) (
 	regionLoc, _ := time.LoadLocation(region.TimeZone) // validated
 	e.agents = make([]*routing.AgentState, len(region.Agents))
 	e.scheds = make([]*allot.CompiledSchedule, len(region.Agents))
-	e.member = make([][]*membership, len(region.Agents))
+	e.member = make([][]membership, len(region.Agents))
 	e.timerGen = make([]uint64, len(region.Agents))
 	e.missed = make([]int, len(region.Agents))
 	// States and members live in contiguous slices: the per-member loop of
@@ -230,7 +233,7 @@ func New(cfg allot.Config, regionID string, clock allot.Clock, opts ...Option) (
 			m := &ms[pos]
 			*m = routing.Member{AgentState: e.agents[ai], Pos: pos, TierVC: tierVC[pos*len(region.Tiers) : (pos+1)*len(region.Tiers)]}
 			q.members = append(q.members, m)
-			e.member[ai] = append(e.member[ai], &membership{q: q, m: m})
+			e.member[ai] = append(e.member[ai], membership{q: q, m: m})
 		}
 		q.index = routing.NewQueueIndex(q.members)
 		e.queues[i] = q
@@ -238,6 +241,10 @@ func New(cfg allot.Config, regionID string, clock allot.Clock, opts ...Option) (
 	}
 	if region.DefaultQueue != "" {
 		e.defaultQ = e.queues[e.queueIdx[region.DefaultQueue]] // validated
+	}
+	e.scoringNames = make([]string, len(region.ScoringRules))
+	for i := range region.ScoringRules {
+		e.scoringNames[i] = region.ScoringRules[i].Name
 	}
 	e.ruleHot = make([]ruleHot, len(region.Rules))
 	for i := range region.Rules {
@@ -469,7 +476,7 @@ func (e *Engine) classify(x *item) *queue {
 	if len(res.ScoringRules) > 0 {
 		x.scoring = make([]string, len(res.ScoringRules))
 		for i, s := range res.ScoringRules {
-			x.scoring[i] = e.region.ScoringRules[s].Name
+			x.scoring[i] = e.scoringNames[s]
 		}
 	}
 	if res.Rule != x.rule {
@@ -631,13 +638,17 @@ func (e *Engine) enqueue(x *item, q *queue) {
 	x.q = q
 	x.it.Status = allot.StatusQueued
 	x.smask = q.profile.StaticMask(e.prepare(x, q, false), q.members, x.smask)
-	q.waiting.ReplaceOrInsert(x)
+	if _, had := q.waiting.ReplaceOrInsert(x); !had {
+		q.nwait++
+	}
 	e.armItem(x)
 }
 
 func (e *Engine) dequeue(x *item) {
 	if x.waiting {
-		x.q.waiting.Delete(x)
+		if _, had := x.q.waiting.Delete(x); had {
+			x.q.nwait--
+		}
 		x.waiting = false
 	}
 }
@@ -769,9 +780,10 @@ func (e *Engine) bestFor(a *routing.AgentState, pull bool) (*item, *membership) 
 	}
 	var best *item
 	var bestMs *membership
-	for _, ms := range e.member[a.Index] {
+	for k := range e.member[a.Index] {
+		ms := &e.member[a.Index][k]
 		q := ms.q
-		if q.waiting.Len() == 0 {
+		if q.nwait == 0 {
 			continue // most queues have nothing waiting: skip the tree walk
 		}
 		ordered := q.cfg.Order != "fifo"

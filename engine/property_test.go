@@ -602,6 +602,26 @@ func (m *model) decisions(t *rapid.T, si int, lookup func(string) (allot.Item, b
 // loads agree, and the engine is work-conserving.
 func checkState(t *rapid.T, si int, e *Engine, m *model) {
 	now := e.Now()
+	// Internal bookkeeping: each queue's waiting count is its tree's size,
+	// and every waiting item is in its queue's tree.
+	nwaiting := 0
+	for _, q := range e.queues {
+		if q.nwait != q.waiting.Len() {
+			t.Fatalf("step %d: queue %s counts %d waiting, its tree holds %d", si, q.cfg.ID, q.nwait, q.waiting.Len())
+		}
+		nwaiting += q.nwait
+	}
+	for _, x := range e.items {
+		if x.waiting {
+			nwaiting--
+			if _, ok := x.q.waiting.Get(x); !ok {
+				t.Fatalf("step %d: item %s waits but is not in queue %s", si, x.it.ID, x.q.cfg.ID)
+			}
+		}
+	}
+	if nwaiting != 0 {
+		t.Fatalf("step %d: the queues hold %d more items than are waiting", si, nwaiting)
+	}
 	items := e.Items()
 	if len(items) != len(m.owner) {
 		t.Fatalf("step %d: engine has %d open items, model %d", si, len(items), len(m.owner))

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 // timer must match the owner's.
 type timer struct {
 	at    time.Time
+	ns    int64 // at.UnixNano(), set by pushTimer: the heap compares it
 	agent int   // -1 for an item timer
 	item  *item // nil for an agent timer
 	gen   uint64
@@ -27,8 +29,9 @@ func (h timerHeap) Len() int { return len(h) }
 // Less orders by time; at one instant agents first (in agent order), then
 // items in arrival order, so firing order is deterministic.
 func (h timerHeap) Less(i, j int) bool {
-	if !h[i].at.Equal(h[j].at) {
-		return h[i].at.Before(h[j].at)
+	// ns is at in UnixNano (see timerKey).
+	if h[i].ns != h[j].ns {
+		return h[i].ns < h[j].ns
 	}
 	if (h[i].item == nil) != (h[j].item == nil) {
 		return h[i].item == nil
@@ -104,7 +107,9 @@ func (h timerHeap) down(i0 int) {
 // an item's is still open).
 func (e *Engine) live(t *timer) bool {
 	if t.item != nil {
-		return t.item.timerGen == t.gen && e.items[t.item.it.ID] == t.item
+		// Closing an item voids its timer's generation; the status check
+		// only makes that explicit.
+		return t.item.timerGen == t.gen && t.item.it.Status != allot.StatusClosed
 	}
 	return e.timerGen[t.agent] == t.gen
 }
@@ -131,7 +136,25 @@ func (e *Engine) pushTimer(t timer) {
 		e.timers.init()
 		e.sweepAt = max(2*len(e.timers), sweepMin)
 	}
+	t.ns = timerKey(t.at)
 	e.timers.push(t)
+}
+
+// The range of times UnixNano represents; timers outside it (past 2262) are
+// kept at its end, where only their tie-break orders them.
+var (
+	minTimerTime = time.Unix(0, math.MinInt64)
+	maxTimerTime = time.Unix(0, math.MaxInt64)
+)
+
+func timerKey(at time.Time) int64 {
+	switch {
+	case at.After(maxTimerTime):
+		return math.MaxInt64
+	case at.Before(minTimerTime):
+		return math.MinInt64
+	}
+	return at.UnixNano()
 }
 
 // advance fires every timer due at or before now, in time order (ties by

@@ -61,12 +61,15 @@ type AgentState struct {
 	Absent   bool // inside a scheduled absence
 	Manual   bool // Agent.Manual
 
+	// What every filter run reads comes first, within one cache line.
 	Load     int            // capacity units of open owned items, all types
 	CapTotal int            // Agent.Capacity.Total
-	Weight   int            // Agent.Weight
 	PerType  map[string]int // Agent.Capacity.PerType
-	TypeLoad []int          // capacity units per item type, by type index (see Cycle.TypeIndex); see TypeLoadOf
-	Open     int            // number of open owned items
+	Caps     []CapCount     // aligned with Agent.Caps
+
+	Weight   int   // Agent.Weight
+	TypeLoad []int // capacity units per item type, by type index (see Cycle.TypeIndex); see TypeLoadOf
+	Open     int   // number of open owned items
 
 	Agent    *allot.Agent
 	ID       string // Agent.ID
@@ -75,8 +78,7 @@ type AgentState struct {
 
 	// Loc is the agent's time zone (schedule's, else the region's), used for
 	// caps' days and weeks.
-	Loc  *time.Location
-	Caps []CapCount // aligned with Agent.Caps
+	Loc *time.Location
 }
 
 // SetAgent makes a the state's agent and copies its hot fields (see
