@@ -23,7 +23,7 @@ type RegionSummary struct {
 }
 
 func (a *API) routeRegions() {
-	huma.Register(a.api, a.op(opSpec{id: "create-region", method: http.MethodPost, path: "/v1/regions",
+	huma.Register(a.api, a.op(opSpec{id: "create-region", maxBody: a.opts.MaxConfigBodyBytes, method: http.MethodPost, path: "/v1/regions",
 		summary: "Create a region", tags: []string{"regions"}, perm: permAdmin, status: http.StatusCreated,
 		errors: append([]int{http.StatusConflict}, bodyErrors...),
 		desc:   "Creates a region with its whole config (queues, agents, rules, ...). Every problem of the config is reported with its location; nothing is created then."}),
@@ -74,7 +74,7 @@ func (a *API) routeRegions() {
 			return ok(http.StatusOK, cfg.Regions[0]), nil
 		})
 
-	huma.Register(a.api, a.op(opSpec{id: "put-region-config", method: http.MethodPut, path: "/v1/regions/{region}/config",
+	huma.Register(a.api, a.op(opSpec{id: "put-region-config", maxBody: a.opts.MaxConfigBodyBytes, method: http.MethodPut, path: "/v1/regions/{region}/config",
 		summary: "Replace a region's config", tags: []string{"regions"}, perm: permManage, errors: bodyErrors,
 		desc: "Replaces the region's whole config. Runtime state carries over: open items keep their owners, waiting items are routed again under the new rules. The body's id may be omitted; if present it must be the region's. Send If-Match with the config version you read (GET .../config/versions) to replace it only if nobody changed it since: otherwise 409 and nothing changes."}),
 		func(ctx context.Context, in *struct {
@@ -110,7 +110,7 @@ func (a *API) routeRegions() {
 			return ok(http.StatusOK, cfg.Regions[0]), nil
 		})
 
-	huma.Register(a.api, a.op(opSpec{id: "validate-region-config", method: http.MethodPost, path: "/v1/regions/{region}/config/validate",
+	huma.Register(a.api, a.op(opSpec{id: "validate-region-config", maxBody: a.opts.MaxConfigBodyBytes, method: http.MethodPost, path: "/v1/regions/{region}/config/validate",
 		summary: "Validate a region config (dry run)", tags: []string{"regions"}, perm: permManage, errors: bodyErrors,
 		desc: "Checks a whole region config as PUT .../config would (defaults, validation, rule compilation) and returns every problem. Never changes anything."}),
 		func(ctx context.Context, in *struct {
