@@ -506,17 +506,6 @@ func (r *region) appendEntry(b *store.Batch, at time.Time, actor string, ev engi
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
 
-// cloneConfig deep-copies a config through JSON (configs are plain values).
-func cloneConfig(c allot.Config) (allot.Config, error) {
-	b, err := json.Marshal(c)
-	if err != nil {
-		return allot.Config{}, err
-	}
-	var out allot.Config
-	err = json.Unmarshal(b, &out)
-	return out, err
-}
-
 // heartbeat records a heartbeat of agent (writer goroutine).
 func (r *region) heartbeat(agent string) error {
 	if _, ok := r.eng.Agent(agent); !ok {
