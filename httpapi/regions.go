@@ -81,7 +81,7 @@ func (a *API) routeRegions() {
 			RegionPath
 			IfMatch string `header:"If-Match" maxLength:"40" doc:"The config version (the seq of its config entry, optionally quoted) this replacement is based on; the write fails with 409 if the config has changed since."`
 			Body    allot.Region
-		}) (*bodyOut[allot.Region], error) {
+		}) (*configOut, error) {
 			var ifVersion uint64
 			if in.IfMatch != "" {
 				v, err := strconv.ParseUint(strings.Trim(strings.TrimPrefix(in.IfMatch, "W/"), `"`), 10, 64)
@@ -96,7 +96,7 @@ func (a *API) routeRegions() {
 			}
 			r.ID = in.Region
 			normalizeRegion(&r)
-			_, err := a.n.Submit(ctx, in.Region, node.Command{Actor: principalFrom(ctx).ID, IfConfigVersion: ifVersion, EditConfig: func(cfg *allot.Config) error {
+			res, err := a.n.Submit(ctx, in.Region, node.Command{Actor: principalFrom(ctx).ID, IfConfigVersion: ifVersion, EditConfig: func(cfg *allot.Config) error {
 				cfg.Regions[0] = r
 				return nil
 			}})
@@ -107,7 +107,7 @@ func (a *API) routeRegions() {
 			if err != nil {
 				return nil, a.problem(ctx, err, nil)
 			}
-			return ok(http.StatusOK, cfg.Regions[0]), nil
+			return &configOut{Status: http.StatusOK, ETag: strconv.Quote(strconv.FormatUint(res.ConfigVersion, 10)), Body: cfg.Regions[0]}, nil
 		})
 
 	huma.Register(a.api, a.op(opSpec{id: "validate-region-config", maxBody: a.opts.MaxConfigBodyBytes, method: http.MethodPost, path: "/v1/regions/{region}/config/validate",
@@ -213,4 +213,12 @@ func objPath(list string, i int) string { return fmt.Sprintf("regions[0].%s[%d]"
 
 func notFound(format string, args ...any) error {
 	return allot.Errorf(allot.ENOTFOUND, format, args...)
+}
+
+// configOut is a region's config after a replacement, with the version the
+// replacement made.
+type configOut struct {
+	Status int
+	ETag   string `header:"ETag" doc:"The config version this replacement made, quoted (\"12\"): send it as If-Match to base the next replacement on it."`
+	Body   allot.Region
 }
