@@ -29,7 +29,7 @@ type File struct {
 
 	// Name is the file name used in problems.
 	Name string `json:"-" yaml:"-"`
-	pos  positions
+	pos  *positions
 }
 
 // Test is one rule test: an item and what routing should decide for it.

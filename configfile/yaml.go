@@ -18,38 +18,88 @@ import (
 // mark is a 1-based position in a file (0: unknown).
 type mark struct{ line, col int }
 
-// positions maps field paths to where they are in the file, and back.
+// positions locates field paths in a file's node tree, and back. Both are
+// worked out on demand: most files have no problem to locate, and a map of
+// every node of a large file costs as much as decoding it.
 type positions struct {
-	byPath map[string]mark // path → its value's position
-	byMark map[mark]string // key or value position → path
+	root *yaml.Node // nil: nothing to locate
+
+	once   sync.Once
+	byMark map[mark]string // key or value position → path; built on first use
 }
 
-// find returns the position of path, or of its closest enclosing path that
-// the file has.
-func (p positions) find(path string) mark {
-	for path != "" {
-		if m, ok := p.byPath[path]; ok {
-			return m
-		}
-		path = parentPath(path)
+func newPositions(root *yaml.Node) *positions { return &positions{root: root} }
+
+// find returns the position of path's value, or of its closest enclosing
+// path that the file has ("" is the document).
+func (p *positions) find(path string) mark {
+	if p == nil || p.root == nil {
+		return mark{}
 	}
-	return p.byPath[""]
+	n := p.root
+	best := mark{n.Line, n.Column}
+	if n.Kind == yaml.DocumentNode {
+		if len(n.Content) == 0 {
+			return best
+		}
+		n = n.Content[0]
+	}
+	rest, top := path, true
+	for ; rest != ""; top = false {
+		switch {
+		case rest[0] == '[':
+			end := strings.IndexByte(rest, ']')
+			if end < 0 || n.Kind != yaml.SequenceNode {
+				return best
+			}
+			digits := rest[1:end]
+			i, err := strconv.Atoi(digits)
+			if err != nil || strings.TrimLeft(digits, "0123456789") != "" || i >= len(n.Content) {
+				return best
+			}
+			n, rest = n.Content[i], rest[end+1:]
+		case n.Kind == yaml.MappingNode:
+			if !top { // after a segment, a key follows a dot
+				if rest[0] != '.' || len(rest) == 1 {
+					return best
+				}
+				rest = rest[1:]
+			}
+			// The longest key that the path continues (keys may hold dots).
+			var v *yaml.Node
+			kl := -1
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i].Value
+				if len(k) > kl && strings.HasPrefix(rest, k) && (len(rest) == len(k) || rest[len(k)] == '.' || rest[len(k)] == '[') {
+					v, kl = n.Content[i+1], len(k)
+				}
+			}
+			if v == nil {
+				return best
+			}
+			n, rest = v, rest[kl:]
+		default: // a scalar or an alias (not followed): the path goes no further
+			return best
+		}
+		best = mark{n.Line, n.Column}
+	}
+	return best
 }
 
-// parentPath strips the last segment: a.b[3].c → a.b[3] → a.b → a → "".
-func parentPath(p string) string {
-	i := strings.LastIndexAny(p, ".[")
-	if i < 0 {
+// pathAt returns the path of the key or value at m, "" if none.
+func (p *positions) pathAt(m mark) string {
+	if p == nil || p.root == nil {
 		return ""
 	}
-	return p[:i]
+	p.once.Do(func() {
+		p.byMark = map[mark]string{}
+		p.walk(p.root, "")
+	})
+	return p.byMark[m]
 }
 
 func (p *positions) walk(n *yaml.Node, path string) {
 	m := mark{n.Line, n.Column}
-	if _, ok := p.byPath[path]; !ok {
-		p.byPath[path] = m
-	}
 	if _, ok := p.byMark[m]; !ok {
 		p.byMark[m] = path
 	}
@@ -91,22 +141,18 @@ func DecodeYAML(r io.Reader, name string, v any) error {
 	return err
 }
 
-func decodeStrict(b []byte, name string, v any) (positions, error) {
-	pos := positions{byPath: map[string]mark{}, byMark: map[mark]string{}}
+func decodeStrict(b []byte, name string, v any) (*positions, error) {
 	var doc yaml.Node
 	err := yaml.Load(b, &doc)
 	if err != nil && !strings.Contains(err.Error(), "no documents in stream") {
-		return pos, &Error{Problems: loadProblems(err, name, pos)}
+		// A syntax error: no tree to take paths from.
+		return nil, &Error{Problems: loadProblems(err, name, nil)}
 	}
+	pos := newPositions(&doc)
 	if err != nil || doc.Kind == 0 || (doc.Kind == yaml.DocumentNode && len(doc.Content) == 0) {
 		return pos, &Error{Problems: []Problem{{File: name, Line: 1, Column: 1, Message: "empty document: want a mapping such as {regions: [...]}"}}}
 	}
-	// The positions and the decoding only read the tree: they run at once.
-	walked := make(chan struct{})
-	go func() { pos.walk(&doc, ""); close(walked) }()
-	err = doc.Load(v, yaml.WithKnownFields())
-	<-walked
-	if err != nil {
+	if err := doc.Load(v, yaml.WithKnownFields()); err != nil {
 		return pos, &Error{Problems: loadProblems(err, name, pos)}
 	}
 	if zs := explicitZeros(&doc, name, pos); len(zs) > 0 {
@@ -125,7 +171,7 @@ var mustBePositive = map[string]bool{
 }
 
 // explicitZeros reports every mustBePositive key set to 0.
-func explicitZeros(n *yaml.Node, name string, pos positions) []Problem {
+func explicitZeros(n *yaml.Node, name string, pos *positions) []Problem {
 	var out []Problem
 	var walk func(n *yaml.Node)
 	walk = func(n *yaml.Node) {
@@ -138,7 +184,7 @@ func explicitZeros(n *yaml.Node, name string, pos positions) []Problem {
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				k, v := n.Content[i], n.Content[i+1]
 				if mustBePositive[k.Value] && v.Kind == yaml.ScalarNode && strings.TrimLeft(v.Value, "+-0") == "" && v.Value != "" {
-					out = append(out, Problem{File: name, Line: k.Line, Column: k.Column, Path: pos.byMark[mark{k.Line, k.Column}],
+					out = append(out, Problem{File: name, Line: k.Line, Column: k.Column, Path: pos.pathAt(mark{k.Line, k.Column}),
 						Message: fmt.Sprintf("0 is not a valid %s: it must be positive; omit the key for none", k.Value)})
 				}
 				walk(v)
@@ -151,7 +197,7 @@ func explicitZeros(n *yaml.Node, name string, pos positions) []Problem {
 
 // loadProblems turns the YAML library's errors into located problems with
 // field paths and messages that say what is wanted.
-func loadProblems(err error, name string, pos positions) []Problem {
+func loadProblems(err error, name string, pos *positions) []Problem {
 	var les *yaml.LoadErrors
 	var list []*yaml.LoadError
 	var le *yaml.LoadError
@@ -166,7 +212,7 @@ func loadProblems(err error, name string, pos positions) []Problem {
 	out := make([]Problem, 0, len(list))
 	for _, e := range list {
 		p := Problem{File: name, Line: e.Mark.Line, Column: e.Mark.Column, Message: e.Message}
-		p.Path = pos.byMark[mark{p.Line, p.Column}]
+		p.Path = pos.pathAt(mark{p.Line, p.Column})
 		p.Message = friendlier(p.Message)
 		out = append(out, p)
 	}

@@ -30,6 +30,10 @@ type Options struct {
 	MaxBodyBytes int64
 	// MaxBulkBodyBytes bounds the body of a bulk item create (default 16 MiB).
 	MaxBulkBodyBytes int64
+	// MaxConfigBodyBytes bounds the body of a whole region config (create,
+	// replace, dry run, shadow; default 64 MiB, as a config file): a region
+	// of 4,000 rules and 10,000 agents is about 4 MB of JSON.
+	MaxConfigBodyBytes int64
 	// Registry serves /metrics. Pass the registry given to NewMetrics; nil
 	// means a new registry with the Go and process collectors.
 	Registry *prometheus.Registry
@@ -67,6 +71,9 @@ func New(n *node.Node, opts Options) *API {
 	}
 	if opts.MaxBulkBodyBytes <= 0 {
 		opts.MaxBulkBodyBytes = 16 << 20
+	}
+	if opts.MaxConfigBodyBytes <= 0 {
+		opts.MaxConfigBodyBytes = 64 << 20
 	}
 	if opts.Registry == nil {
 		opts.Registry = prometheus.NewRegistry()

@@ -145,5 +145,13 @@ func TestConfigIfMatch(t *testing.T) {
 
 	e.must(t, 200, "GET", R+"/config/versions", e.admin, nil).JSON(t, &list)
 	current := fmt.Sprint(list.Items[len(list.Items)-1].Seq)
-	e.must(t, 200, "PUT", R+"/config", e.admin, cfg, "If-Match", current)
+	put := e.must(t, 200, "PUT", R+"/config", e.admin, cfg, "If-Match", current)
+
+	// The replacement answers the version it made as its ETag, which is
+	// the newest version listed and works as the next If-Match.
+	e.must(t, 200, "GET", R+"/config/versions", e.admin, nil).JSON(t, &list)
+	if etag, want := put.Header.Get("ETag"), fmt.Sprintf(`"%d"`, list.Items[len(list.Items)-1].Seq); etag != want {
+		t.Fatalf("ETag %q, want %q", etag, want)
+	}
+	e.must(t, 200, "PUT", R+"/config", e.admin, cfg, "If-Match", put.Header.Get("ETag"))
 }

@@ -23,7 +23,7 @@ type RegionSummary struct {
 }
 
 func (a *API) routeRegions() {
-	huma.Register(a.api, a.op(opSpec{id: "create-region", method: http.MethodPost, path: "/v1/regions",
+	huma.Register(a.api, a.op(opSpec{id: "create-region", maxBody: a.opts.MaxConfigBodyBytes, method: http.MethodPost, path: "/v1/regions",
 		summary: "Create a region", tags: []string{"regions"}, perm: permAdmin, status: http.StatusCreated,
 		errors: append([]int{http.StatusConflict}, bodyErrors...),
 		desc:   "Creates a region with its whole config (queues, agents, rules, ...). Every problem of the config is reported with its location; nothing is created then."}),
@@ -74,14 +74,14 @@ func (a *API) routeRegions() {
 			return ok(http.StatusOK, cfg.Regions[0]), nil
 		})
 
-	huma.Register(a.api, a.op(opSpec{id: "put-region-config", method: http.MethodPut, path: "/v1/regions/{region}/config",
+	huma.Register(a.api, a.op(opSpec{id: "put-region-config", maxBody: a.opts.MaxConfigBodyBytes, method: http.MethodPut, path: "/v1/regions/{region}/config",
 		summary: "Replace a region's config", tags: []string{"regions"}, perm: permManage, errors: bodyErrors,
 		desc: "Replaces the region's whole config. Runtime state carries over: open items keep their owners, waiting items are routed again under the new rules. The body's id may be omitted; if present it must be the region's. Send If-Match with the config version you read (GET .../config/versions) to replace it only if nobody changed it since: otherwise 409 and nothing changes."}),
 		func(ctx context.Context, in *struct {
 			RegionPath
 			IfMatch string `header:"If-Match" maxLength:"40" doc:"The config version (the seq of its config entry, optionally quoted) this replacement is based on; the write fails with 409 if the config has changed since."`
 			Body    allot.Region
-		}) (*bodyOut[allot.Region], error) {
+		}) (*configOut, error) {
 			var ifVersion uint64
 			if in.IfMatch != "" {
 				v, err := strconv.ParseUint(strings.Trim(strings.TrimPrefix(in.IfMatch, "W/"), `"`), 10, 64)
@@ -96,7 +96,7 @@ func (a *API) routeRegions() {
 			}
 			r.ID = in.Region
 			normalizeRegion(&r)
-			_, err := a.n.Submit(ctx, in.Region, node.Command{Actor: principalFrom(ctx).ID, IfConfigVersion: ifVersion, EditConfig: func(cfg *allot.Config) error {
+			res, err := a.n.Submit(ctx, in.Region, node.Command{Actor: principalFrom(ctx).ID, IfConfigVersion: ifVersion, EditConfig: func(cfg *allot.Config) error {
 				cfg.Regions[0] = r
 				return nil
 			}})
@@ -107,10 +107,10 @@ func (a *API) routeRegions() {
 			if err != nil {
 				return nil, a.problem(ctx, err, nil)
 			}
-			return ok(http.StatusOK, cfg.Regions[0]), nil
+			return &configOut{Status: http.StatusOK, ETag: strconv.Quote(strconv.FormatUint(res.ConfigVersion, 10)), Body: cfg.Regions[0]}, nil
 		})
 
-	huma.Register(a.api, a.op(opSpec{id: "validate-region-config", method: http.MethodPost, path: "/v1/regions/{region}/config/validate",
+	huma.Register(a.api, a.op(opSpec{id: "validate-region-config", maxBody: a.opts.MaxConfigBodyBytes, method: http.MethodPost, path: "/v1/regions/{region}/config/validate",
 		summary: "Validate a region config (dry run)", tags: []string{"regions"}, perm: permManage, errors: bodyErrors,
 		desc: "Checks a whole region config as PUT .../config would (defaults, validation, rule compilation) and returns every problem. Never changes anything."}),
 		func(ctx context.Context, in *struct {
@@ -213,4 +213,12 @@ func objPath(list string, i int) string { return fmt.Sprintf("regions[0].%s[%d]"
 
 func notFound(format string, args ...any) error {
 	return allot.Errorf(allot.ENOTFOUND, format, args...)
+}
+
+// configOut is a region's config after a replacement, with the version the
+// replacement made.
+type configOut struct {
+	Status int
+	ETag   string `header:"ETag" doc:"The config version this replacement made, quoted (\"12\"): send it as If-Match to base the next replacement on it."`
+	Body   allot.Region
 }

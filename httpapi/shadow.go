@@ -19,7 +19,7 @@ type ShadowPromoted struct {
 
 func (a *API) routeShadow() {
 	tags := []string{"shadow"}
-	huma.Register(a.api, a.op(opSpec{id: "put-region-shadow", method: http.MethodPut, path: "/v1/regions/{region}/shadow",
+	huma.Register(a.api, a.op(opSpec{id: "put-region-shadow", maxBody: a.opts.MaxConfigBodyBytes, method: http.MethodPut, path: "/v1/regions/{region}/shadow",
 		summary: "Run a candidate config in shadow", tags: tags, perm: permManage, errors: bodyErrors,
 		desc: "Starts running the body, a whole candidate region config, beside the live config (replacing any shadow already running). The candidate is validated like PUT .../config; an invalid one answers 422 with every problem and changes nothing. " +
 			"The shadow starts from the live state (presence, open items and their owners) and then sees every live event; it decides every arriving item too, without acting. " +

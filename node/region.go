@@ -63,6 +63,9 @@ type Result struct {
 	// Replay is the stored response of an earlier command with the same
 	// idempotency key: nothing was done.
 	Replay *store.IdempotencyRecord
+	// ConfigVersion is the version (the seq of its entry) of the config a
+	// config change installed; 0 for other commands.
+	ConfigVersion uint64
 }
 
 type reply struct {
@@ -463,7 +466,11 @@ func (r *region) decide(b *store.Batch, c *Command) (Result, error) {
 		before.Status, before.Owner = allot.StatusClosed, ""
 	}
 	items := r.appendEffects(b, ds, own, before, closing)
-	return Result{Decisions: ds, Items: items}, nil
+	res := Result{Decisions: ds, Items: items}
+	if _, ok := c.Event.(engine.ConfigChanged); ok {
+		res.ConfigVersion = r.cfgSeq
+	}
+	return res, nil
 }
 
 // appendEffects adds decisions and the states of the items they and the
@@ -505,17 +512,6 @@ func (r *region) appendEntry(b *store.Batch, at time.Time, actor string, ev engi
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
-
-// cloneConfig deep-copies a config through JSON (configs are plain values).
-func cloneConfig(c allot.Config) (allot.Config, error) {
-	b, err := json.Marshal(c)
-	if err != nil {
-		return allot.Config{}, err
-	}
-	var out allot.Config
-	err = json.Unmarshal(b, &out)
-	return out, err
-}
 
 // heartbeat records a heartbeat of agent (writer goroutine).
 func (r *region) heartbeat(agent string) error {

@@ -125,6 +125,15 @@ func (c *compiler) compileNew(src string) (*parsed, string) {
 	if strings.TrimSpace(src) == "" {
 		return &parsed{}, ""
 	}
+	if p, ok := fastCompile(c.env, src); ok {
+		return p, ""
+	}
+	return c.compileFull(src)
+}
+
+// compileFull compiles one condition with CEL's whole compiler: parser,
+// type checker, program planner.
+func (c *compiler) compileFull(src string) (*parsed, string) {
 	ast, iss := c.env.Compile(src)
 	if iss.Err() != nil {
 		return nil, issuesMessage(iss)
@@ -132,7 +141,7 @@ func (c *compiler) compileNew(src string) (*parsed, string) {
 	if t := ast.OutputType(); !t.IsExactType(types.BoolType) && !t.IsExactType(types.DynType) {
 		return nil, fmt.Sprintf("the condition must be a bool, but it is %s", t)
 	}
-	prog, err := c.env.Program(ast, c.programOptions(ast)...)
+	prog, err := c.env.Program(ast, programOptions(c.env, ast)...)
 	if err != nil {
 		return nil, oneLine(err.Error())
 	}
@@ -157,13 +166,13 @@ func (c *compiler) compileNew(src string) (*parsed, string) {
 // item values of any size (comprehensions, contains, matches, ...): a
 // condition bounded statically can never reach the limit, so leaving it
 // untracked changes no outcome.
-func (c *compiler) programOptions(ast *cel.Ast) []cel.ProgramOption {
+func programOptions(env *cel.Env, ast *cel.Ast) []cel.ProgramOption {
 	// Not cel.OptOptimize: besides folding constants it turns x in [lits]
 	// into a hash lookup that errs on bytes and makes x in [] false even
 	// for a missing x, unlike CEL's definition, which the index follows.
 	// Constant regular expressions are still compiled once.
 	opts := []cel.ProgramOption{cel.OptimizeRegex(interpreter.MatchesRegexOptimization)}
-	if est, err := c.env.EstimateCost(ast, anySize{}); err != nil || est.Max > CostLimit {
+	if est, err := env.EstimateCost(ast, anySize{}); err != nil || est.Max > CostLimit {
 		opts = append(opts, cel.CostLimit(CostLimit))
 	}
 	return opts

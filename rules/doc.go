@@ -56,6 +56,17 @@
 // a view that reads the item in place. A rule made only of predicates and
 // native checks runs no CEL at all.
 //
+// # Compilation
+//
+// A condition made only of membership predicates, native checks and true,
+// over item keys other than score and tier, is read by a small parser of
+// that subset of CEL (see fast.go), which builds the AST nodes CEL's parser
+// builds for it; such a condition always type-checks, so it is reported as
+// CEL would report it (no problem), and its CEL program, which Classify
+// never runs, is compiled from the text by CEL on first use (ClassifySlow,
+// the tests' oracle). Every other condition goes through CEL's parser, type
+// checker and planner at Compile, with CEL's messages.
+//
 // Programs whose worst-case cost CEL bounds statically under CostLimit run
 // without runtime cost tracking, which would triple their cost and could
 // never trip; the others are tracked.

@@ -273,13 +273,17 @@ type remote struct {
 
 // apiError is a problem+json answer.
 type apiError struct {
-	Status int    `json:"status"`
-	Title  string `json:"title"`
-	Detail string `json:"detail"`
-	Errors []struct {
-		Location string `json:"location"`
-		Message  string `json:"message"`
-	} `json:"errors"`
+	Status int             `json:"status"`
+	Title  string          `json:"title"`
+	Detail string          `json:"detail"`
+	Errors []serverProblem `json:"errors"`
+}
+
+// serverProblem is one problem in a server's answer: where in the request
+// (body.agents[3].presence) and what.
+type serverProblem struct {
+	Location string `json:"location"`
+	Message  string `json:"message"`
 }
 
 func (e *apiError) Error() string {
@@ -307,17 +311,23 @@ func newRemote(base, token string) *remote {
 // call sends a request and decodes a 2xx answer into out (nil: ignore).
 // Other answers are *apiError.
 func (c *remote) call(ctx context.Context, method, path string, body, out any) error {
+	_, err := c.callHeader(ctx, method, path, body, out)
+	return err
+}
+
+// callHeader is call returning the answer's headers too.
+func (c *remote) callHeader(ctx context.Context, method, path string, body, out any) (http.Header, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	if body != nil {
@@ -325,24 +335,24 @@ func (c *remote) call(ctx context.Context, method, path string, body, out any) e
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if resp.StatusCode/100 != 2 {
 		e := &apiError{Status: resp.StatusCode}
 		if json.Unmarshal(b, e) != nil || e.Status == 0 {
 			e.Status, e.Detail = resp.StatusCode, strings.TrimSpace(string(b))
 		}
-		return e
+		return resp.Header, e
 	}
 	if out != nil {
-		return json.Unmarshal(b, out)
+		return resp.Header, json.Unmarshal(b, out)
 	}
-	return nil
+	return resp.Header, nil
 }
 
 func regionPath(id string) string { return "/v1/regions/" + url.PathEscape(id) }
@@ -492,34 +502,37 @@ func applyCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			continue
 		default:
 			p.diff = configfile.Diff(live, r)
-			if !p.diff.Empty() {
-				// The server's own dry run, before any region changes.
-				var vr struct {
-					Valid    bool `json:"valid"`
-					Problems []struct {
-						Location string `json:"location"`
-						Message  string `json:"message"`
-					} `json:"problems"`
-				}
-				if err := c.call(ctx, "POST", regionPath(r.ID)+"/config/validate", r, &vr); err != nil {
-					fmt.Fprintf(stderr, "allot apply: region %s: %v\n", r.ID, err)
-					failed = true
-					continue
-				}
-				if !vr.Valid {
-					var ps allot.Problems
-					for _, pr := range vr.Problems {
-						ps.Add(fmt.Sprintf("regions[%d]%s", i, strings.TrimPrefix(pr.Location, "body")), pr.Message)
-					}
-					for _, pr := range f.Locate(ps, false) {
-						fmt.Fprintln(stderr, pr.String())
-					}
-					failed = true
-					continue
-				}
-			}
 		}
 		plans = append(plans, p)
+	}
+	// The server's own dry run of each changed region, before any region
+	// changes, when several are to change: a region the server refuses
+	// then stops the apply before the others change. One region alone
+	// needs none: its replacement is checked and made atomically.
+	changing := 0
+	for _, p := range plans {
+		if p.create || !p.diff.Empty() {
+			changing++
+		}
+	}
+	readFailed := failed
+	for _, p := range plans {
+		if readFailed || changing < 2 || p.create || p.diff.Empty() {
+			continue
+		}
+		var vr struct {
+			Valid    bool            `json:"valid"`
+			Problems []serverProblem `json:"problems"`
+		}
+		if err := c.call(ctx, "POST", regionPath(p.want.ID)+"/config/validate", p.want, &vr); err != nil {
+			fmt.Fprintf(stderr, "allot apply: region %s: %v\n", p.want.ID, err)
+			failed = true
+			continue
+		}
+		if !vr.Valid {
+			printServerProblems(stderr, f, p.index, vr.Problems)
+			failed = true
+		}
 	}
 	if failed {
 		fmt.Fprintln(stderr, "allot apply: nothing applied")
@@ -569,14 +582,23 @@ func applyCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		if !p.create && p.diff.Empty() {
 			continue
 		}
-		var err error
+		var (
+			err error
+			hdr http.Header
+		)
 		if p.create {
 			err = c.call(ctx, "POST", "/v1/regions", p.want, nil)
 		} else {
-			err = c.call(ctx, "PUT", regionPath(p.want.ID)+"/config", p.want, nil)
+			hdr, err = c.callHeader(ctx, "PUT", regionPath(p.want.ID)+"/config", p.want, nil)
+		}
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Status == http.StatusUnprocessableEntity && len(ae.Errors) > 0 {
+			printServerProblems(stderr, f, p.index, ae.Errors)
+			fmt.Fprintf(stderr, "allot apply: region %s: the server refused the config (unchanged)\n", p.want.ID)
+		} else if err != nil {
+			fmt.Fprintf(stderr, "allot apply: region %s: %v (unchanged)\n", p.want.ID, err)
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "allot apply: region %s: %v (unchanged)\n", p.want.ID, err)
 			if len(applied) == 0 {
 				fmt.Fprintln(stderr, "allot apply: nothing applied")
 			} else {
@@ -585,6 +607,12 @@ func applyCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			return 1
 		}
 		applied = append(applied, p.want.ID)
+		// A replacement answers its version (ETag); a creation, or an
+		// older server, is asked for the region's versions.
+		if v, err := strconv.ParseUint(strings.Trim(hdr.Get("ETag"), `"`), 10, 64); err == nil && v > 0 {
+			fmt.Fprintf(stdout, "region %s: applied as version %d\n", p.want.ID, v)
+			continue
+		}
 		v, err := c.latestVersion(ctx, p.want.ID)
 		if err != nil {
 			fmt.Fprintf(stdout, "region %s: applied (version unknown: %v)\n", p.want.ID, err)
@@ -593,6 +621,18 @@ func applyCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		fmt.Fprintf(stdout, "region %s: applied as version %d\n", p.want.ID, v)
 	}
 	return 0
+}
+
+// printServerProblems prints the server's problems with region i of f
+// (locations body...) located in the file.
+func printServerProblems(w io.Writer, f *configfile.File, i int, problems []serverProblem) {
+	var ps allot.Problems
+	for _, p := range problems {
+		ps.Add(fmt.Sprintf("regions[%d]%s", i, strings.TrimPrefix(p.Location, "body")), p.Message)
+	}
+	for _, pr := range f.Locate(ps, false) {
+		fmt.Fprintln(w, pr.String())
+	}
 }
 
 func isTerminalReader(r io.Reader) bool {

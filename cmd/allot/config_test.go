@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/allot/allot/configfile"
 	"github.com/allot/allot/httpapi"
+	"github.com/allot/allot/internal/gen"
 	"github.com/allot/allot/node"
 	"github.com/allot/allot/store"
 	"github.com/allot/allot/store/sqlite"
@@ -33,7 +36,7 @@ func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
 
 // testServer is a real API over a real SQLite store; it returns the base URL
 // and a function making tokens.
-func testServer(t *testing.T) (string, func(role store.Role, region string) string) {
+func testServer(t testing.TB) (string, func(role store.Role, region string) string) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "allot.db"))
@@ -211,5 +214,75 @@ func TestApplyRefusesFailingTests(t *testing.T) {
 	}
 	if code, _, _ := cli(t, "test", "-f", path); code != 1 {
 		t.Errorf("allot test: exit %d", code)
+	}
+}
+
+// TestApplyServerProblems: a config the file finds valid but the server
+// refuses (an agent in a presence status the server does not have;
+// presence statuses are server-wide) is reported against the file's lines
+// and nothing changes: for one changed region by its atomic replacement,
+// for several by the dry runs before any of them changes.
+func TestApplyServerProblems(t *testing.T) {
+	t.Parallel()
+	url, token := testServer(t)
+	admin := token(store.RoleAdmin, "")
+	if code, out, errb := cli(t, "apply", "-f", example, "--url", url, "--token", admin, "--create"); code != 0 {
+		t.Fatalf("create: exit %d\n%s%s", code, out, errb)
+	}
+	for _, regions := range [][]int{{0}, {0, 1}} {
+		f, err := configfile.LoadFile(example)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range regions {
+			f.Regions[i].Agents[0].Presence = "training" // the file's own status: not the server's
+		}
+		b, _ := configfile.Encode(f.Config)
+		path := filepath.Join(t.TempDir(), "training.yaml")
+		os.WriteFile(path, b, 0o644)
+		code, out, errb := cli(t, "apply", "-f", path, "--url", url, "--token", admin, "--yes")
+		if code != 1 || !strings.Contains(errb, "nothing applied") || strings.Contains(out, "applied as version") {
+			t.Fatalf("regions %v: exit %d\n%s%s", regions, code, out, errb)
+		}
+		for _, i := range regions {
+			want := regexp.MustCompile(fmt.Sprintf(`training\.yaml:\d+:\d+: regions\[%d\]\.agents\[0\]\.presence: `, i))
+			if !want.MatchString(errb) {
+				t.Errorf("regions %v: no located problem for regions[%d]:\n%s", regions, i, errb)
+			}
+		}
+		if code, out, _ := cli(t, "apply", "-f", example, "--url", url, "--token", admin); code != 0 || !strings.Contains(out, "nothing to apply") {
+			t.Fatalf("regions %v: a region changed: exit %d\n%s", regions, code, out)
+		}
+	}
+}
+
+// TestApplyLargeConfig: a config of 1,000 rules and 5,000 agents (more
+// than 1 MiB as JSON) is created and changed through the API.
+func TestApplyLargeConfig(t *testing.T) {
+	t.Parallel()
+	url, token := testServer(t)
+	admin := token(store.RoleAdmin, "")
+	o := gen.Large
+	o.Rules, o.Queues, o.Agents = 1000, 100, 5000
+	cfg := gen.Config(o)
+	dir := t.TempDir()
+	write := func(name string) string {
+		b, err := configfile.Encode(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j, _ := json.Marshal(cfg.Regions[0]); len(j) < 1<<20 {
+			t.Fatalf("the config is only %d bytes of JSON", len(j))
+		}
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, b, 0o644)
+		return p
+	}
+	if code, out, errb := cli(t, "apply", "-f", write("a.yaml"), "--url", url, "--token", admin, "--create", "--yes"); code != 0 || !strings.Contains(out, "region r0: applied as version 1") {
+		t.Fatalf("create: exit %d\n%s%s", code, out, errb)
+	}
+	cfg.Regions[0].Rules[7].SLAMinutes = 45
+	if code, out, errb := cli(t, "apply", "-f", write("b.yaml"), "--url", url, "--token", admin, "--yes"); code != 0 || !strings.Contains(out, "~ rule rule0007: sla_minutes") || !strings.Contains(out, "region r0: applied as version 2") {
+		t.Fatalf("change: exit %d\n%s%s", code, out, errb)
 	}
 }
