@@ -65,13 +65,13 @@ func (a *API) routeRegions() {
 
 	huma.Register(a.api, a.op(opSpec{id: "get-region", method: http.MethodGet, path: "/v1/regions/{region}",
 		summary: "Get a region's config", tags: []string{"regions"}, perm: permManage,
-		desc: "Returns the region's whole current config, with defaults filled in."}),
-		func(ctx context.Context, in *RegionPath) (*bodyOut[allot.Region], error) {
-			cfg, err := a.n.Config(ctx, in.Region)
+		desc: "Returns the region's whole current config, with defaults filled in, and its version as ETag: send that as If-Match with PUT .../config so that the replacement fails (409) instead of overwriting a change made in between."}),
+		func(ctx context.Context, in *RegionPath) (*configOut, error) {
+			cfg, seq, err := a.n.ConfigVersion(ctx, in.Region)
 			if err != nil {
 				return nil, a.problem(ctx, err, nil)
 			}
-			return ok(http.StatusOK, cfg.Regions[0]), nil
+			return &configOut{Status: http.StatusOK, ETag: strconv.Quote(strconv.FormatUint(seq, 10)), Body: cfg.Regions[0]}, nil
 		})
 
 	huma.Register(a.api, a.op(opSpec{id: "put-region-config", maxBody: a.opts.MaxConfigBodyBytes, method: http.MethodPut, path: "/v1/regions/{region}/config",
@@ -215,10 +215,10 @@ func notFound(format string, args ...any) error {
 	return allot.Errorf(allot.ENOTFOUND, format, args...)
 }
 
-// configOut is a region's config after a replacement, with the version the
-// replacement made.
+// configOut is a region's config with its version: the current one, or the
+// one a replacement made.
 type configOut struct {
 	Status int
-	ETag   string `header:"ETag" doc:"The config version this replacement made, quoted (\"12\"): send it as If-Match to base the next replacement on it."`
+	ETag   string `header:"ETag" doc:"The config's version, quoted (\"12\"): send it as If-Match with the next replacement to base it on this config."`
 	Body   allot.Region
 }

@@ -241,17 +241,28 @@ func (n *Node) Heartbeat(ctx context.Context, regionID, agent string) error {
 // Config returns a deep copy of a region's current (defaulted) config: the
 // caller may change it freely.
 func (n *Node) Config(ctx context.Context, regionID string) (allot.Config, error) {
-	var cfg allot.Config
+	cfg, _, err := n.ConfigVersion(ctx, regionID)
+	return cfg, err
+}
+
+// ConfigVersion is Config with the config's version (the seq of the config
+// entry in force), read together: a Command's IfConfigVersion based on it
+// fails if the config changed in between.
+func (n *Node) ConfigVersion(ctx context.Context, regionID string) (allot.Config, uint64, error) {
+	var (
+		cfg allot.Config
+		seq uint64
+	)
 	r, err := n.region(regionID)
 	if err != nil {
-		return cfg, err
+		return cfg, 0, err
 	}
 	var cerr error
-	err = n.Read(ctx, regionID, func(*engine.Engine) { cfg, cerr = cloneConfig(r.cfg) })
+	err = n.Read(ctx, regionID, func(*engine.Engine) { cfg, cerr = cloneConfig(r.cfg); seq = r.cfgSeq })
 	if err == nil {
 		err = cerr
 	}
-	return cfg, err
+	return cfg, seq, err
 }
 
 // Ready reports whether the node serves commands (open and not shutting down).

@@ -317,6 +317,11 @@ func (c *remote) call(ctx context.Context, method, path string, body, out any) e
 
 // callHeader is call returning the answer's headers too.
 func (c *remote) callHeader(ctx context.Context, method, path string, body, out any) (http.Header, error) {
+	return c.callWith(ctx, method, path, nil, body, out)
+}
+
+// callWith is callHeader sending the request headers hdr too.
+func (c *remote) callWith(ctx context.Context, method, path string, hdr http.Header, body, out any) (http.Header, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -328,6 +333,9 @@ func (c *remote) callHeader(ctx context.Context, method, path string, body, out 
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
 		return nil, err
+	}
+	for k, vs := range hdr {
+		req.Header[k] = vs
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	if body != nil {
@@ -358,9 +366,47 @@ func (c *remote) callHeader(ctx context.Context, method, path string, body, out 
 func regionPath(id string) string { return "/v1/regions/" + url.PathEscape(id) }
 
 func (c *remote) region(ctx context.Context, id string) (allot.Region, error) {
-	var r allot.Region
-	err := c.call(ctx, "GET", regionPath(id), nil, &r)
+	r, _, err := c.regionVersion(ctx, id)
 	return r, err
+}
+
+// regionVersion returns a region's config and its version (0 when the
+// server does not say).
+func (c *remote) regionVersion(ctx context.Context, id string) (allot.Region, uint64, error) {
+	var r allot.Region
+	hdr, err := c.callHeader(ctx, "GET", regionPath(id), nil, &r)
+	if err != nil {
+		return r, 0, err
+	}
+	return r, etagVersion(hdr), nil
+}
+
+// etagVersion reads the config version of an answer's ETag, 0 if none.
+func etagVersion(hdr http.Header) uint64 {
+	v, err := strconv.ParseUint(strings.Trim(strings.TrimPrefix(hdr.Get("ETag"), "W/"), `"`), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return v
+}
+
+// replaceConfig replaces a region's config with r, based on version base
+// (If-Match; 0: unconditionally), and returns the version it made (0 when
+// the server does not say). A config changed since base fails with 409.
+func (c *remote) replaceConfig(ctx context.Context, id string, r allot.Region, base uint64) (uint64, error) {
+	var hdr http.Header
+	if base > 0 {
+		hdr = http.Header{"If-Match": {strconv.Quote(strconv.FormatUint(base, 10))}}
+	}
+	ans, err := c.callWith(ctx, "PUT", regionPath(id)+"/config", hdr, r, nil)
+	if err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Status == http.StatusConflict && base > 0 {
+			return 0, fmt.Errorf("the region's config changed since it was read (version %d): run the command again to see and apply the new difference: %w", base, err)
+		}
+		return 0, err
+	}
+	return etagVersion(ans), nil
 }
 
 type configVersion struct {
@@ -454,6 +500,10 @@ type plan struct {
 	want   allot.Region
 	create bool
 	diff   configfile.RegionDiff
+	// version is the live config's version the diff was made against: the
+	// replacement is conditional on it (If-Match), so a change made by
+	// someone else in between is never silently overwritten.
+	version uint64
 }
 
 func applyCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -490,7 +540,8 @@ func applyCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	failed := false
 	for i, r := range f.Regions {
 		p := plan{index: i, want: r}
-		live, err := c.region(ctx, r.ID)
+		live, version, err := c.regionVersion(ctx, r.ID)
+		p.version = version
 		var ae *apiError
 		switch {
 		case errors.As(err, &ae) && ae.Status == http.StatusNotFound && *create:
@@ -583,13 +634,13 @@ func applyCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			continue
 		}
 		var (
-			err error
-			hdr http.Header
+			err     error
+			version uint64
 		)
 		if p.create {
 			err = c.call(ctx, "POST", "/v1/regions", p.want, nil)
 		} else {
-			hdr, err = c.callHeader(ctx, "PUT", regionPath(p.want.ID)+"/config", p.want, nil)
+			version, err = c.replaceConfig(ctx, p.want.ID, p.want, p.version)
 		}
 		var ae *apiError
 		if errors.As(err, &ae) && ae.Status == http.StatusUnprocessableEntity && len(ae.Errors) > 0 {
@@ -609,8 +660,8 @@ func applyCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		applied = append(applied, p.want.ID)
 		// A replacement answers its version (ETag); a creation, or an
 		// older server, is asked for the region's versions.
-		if v, err := strconv.ParseUint(strings.Trim(hdr.Get("ETag"), `"`), 10, 64); err == nil && v > 0 {
-			fmt.Fprintf(stdout, "region %s: applied as version %d\n", p.want.ID, v)
+		if version > 0 {
+			fmt.Fprintf(stdout, "region %s: applied as version %d\n", p.want.ID, version)
 			continue
 		}
 		v, err := c.latestVersion(ctx, p.want.ID)
@@ -737,7 +788,7 @@ func rollbackCmd(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		fmt.Fprintf(stderr, "allot config rollback: region %s version %d: %v\n", *region, seq, err)
 		return 1
 	}
-	live, err := c.region(ctx, *region)
+	live, liveVersion, err := c.regionVersion(ctx, *region)
 	if err != nil {
 		fmt.Fprintf(stderr, "allot config rollback: region %s: %v\n", *region, err)
 		return 1
@@ -756,11 +807,14 @@ func rollbackCmd(ctx context.Context, args []string, stdin io.Reader, stdout, st
 			return 1
 		}
 	}
-	if err := c.call(ctx, "PUT", regionPath(*region)+"/config", v.Config, nil); err != nil {
+	nv, err := c.replaceConfig(ctx, *region, v.Config, liveVersion)
+	if err != nil {
 		fmt.Fprintf(stderr, "allot config rollback: region %s: %v (unchanged)\n", *region, err)
 		return 1
 	}
-	nv, err := c.latestVersion(ctx, *region)
+	if nv == 0 { // an older server: ask for the region's versions
+		nv, err = c.latestVersion(ctx, *region)
+	}
 	if err != nil {
 		fmt.Fprintf(stdout, "region %s: rolled back to version %d's config (new version unknown: %v)\n", *region, seq, err)
 		return 0

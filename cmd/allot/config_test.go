@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -38,6 +39,13 @@ func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
 // and a function making tokens.
 func testServer(t testing.TB) (string, func(role store.Role, region string) string) {
 	t.Helper()
+	return testServerWith(t, nil)
+}
+
+// testServerWith is testServer with the API's handler wrapped by wrap (nil:
+// none), for tests that step in between the CLI's requests.
+func testServerWith(t testing.TB, wrap func(http.Handler) http.Handler) (string, func(role store.Role, region string) string) {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "allot.db"))
 	if err != nil {
@@ -49,7 +57,11 @@ func testServer(t testing.TB) (string, func(role store.Role, region string) stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.New(n, httpapi.Options{Logger: log, Registry: reg}))
+	var h http.Handler = httpapi.New(n, httpapi.Options{Logger: log, Registry: reg})
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(func() { srv.Close(); n.Close(); st.Close() })
 	return srv.URL, func(role store.Role, region string) string {
 		plain, tok := httpapi.NewToken(role, region, "", "test", nil)

@@ -472,7 +472,7 @@ func (im *importer) agents(ctx context.Context, header []string, rows []csvRow, 
 		fmt.Fprintln(im.stderr, "allot import: nothing imported")
 		return 1
 	}
-	live, err := im.c.region(ctx, im.region)
+	live, liveVersion, err := im.c.regionVersion(ctx, im.region)
 	if err != nil {
 		fmt.Fprintf(im.stderr, "allot import: region %s: %v\n", im.region, err)
 		return 1
@@ -558,11 +558,17 @@ func (im *importer) agents(ctx context.Context, header []string, rows []csvRow, 
 	}
 	fmt.Fprintf(im.stdout, "%s: %d row%s: %s %d (%d added, %d updated), %d failed\n", im.file, total, plural(total), verb, len(good), added, updated, countLines(bad))
 	if len(good) > 0 && !im.dryRun {
-		if err := im.c.call(ctx, "PUT", regionPath(im.region)+"/config", want, nil); err != nil {
+		// Conditional on the config the rows were merged into: an agent
+		// added or changed by someone else meanwhile is never overwritten.
+		v, err := im.c.replaceConfig(ctx, im.region, want, liveVersion)
+		if err != nil {
 			fmt.Fprintf(im.stderr, "allot import: region %s: %v (nothing imported)\n", im.region, err)
 			return 1
 		}
-		if v, err := im.c.latestVersion(ctx, im.region); err == nil {
+		if v == 0 { // an older server: ask for the region's versions
+			v, err = im.c.latestVersion(ctx, im.region)
+		}
+		if err == nil {
 			fmt.Fprintf(im.stdout, "region %s: applied as version %d\n", im.region, v)
 		}
 	}
