@@ -20,12 +20,13 @@ import (
 // CPU than deciding them. The types below write themselves by hand, byte for
 // byte what encoding/json writes (huma's encoder: HTML characters not
 // escaped, a trailing newline); TestFastJSONMatchesEncodingJSON holds them
-// to that. Anything unusual (a GET item's history, a problem, a time outside
+// to that. A bulk answer is written in pieces as it is encoded. Anything unusual (a GET item's history, a problem, a time outside
 // the years 0–9999) falls back to encoding/json for that value.
 
-// jsonAppender is a response body that encodes itself.
+// jsonAppender is a response body that encodes itself: it writes itself
+// to w, using buf (returned, perhaps grown) for its bytes.
 type jsonAppender interface {
-	appendJSON(b []byte) ([]byte, error)
+	writeJSON(w io.Writer, buf []byte) ([]byte, error)
 }
 
 var _ jsonAppender = Item{}
@@ -36,12 +37,8 @@ var jsonFormat = huma.Format{
 	Marshal: func(w io.Writer, v any) error {
 		if a, ok := v.(jsonAppender); ok {
 			bp := bufPool.Get().(*[]byte)
-			b, err := a.appendJSON((*bp)[:0])
-			if err == nil {
-				b = append(b, '\n')
-				_, err = w.Write(b)
-			}
-			if cap(b) <= 1<<20 {
+			b, err := a.writeJSON(w, (*bp)[:0])
+			if cap(b) <= maxPooledBuf {
 				*bp = b
 				bufPool.Put(bp)
 			}
@@ -52,7 +49,24 @@ var jsonFormat = huma.Format{
 	Unmarshal: huma.DefaultJSONFormat.Unmarshal,
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+// Answers are written in pieces of about flushAt bytes, so that a bulk
+// answer (a few MB) needs no buffer of its size.
+const (
+	flushAt      = 32 << 10
+	maxPooledBuf = 256 << 10
+)
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, flushAt*2); return &b }}
+
+func (it Item) writeJSON(w io.Writer, b []byte) ([]byte, error) {
+	b, err := it.appendJSON(b)
+	if err != nil {
+		return b, err
+	}
+	b = append(b, '\n')
+	_, err = w.Write(b)
+	return b, err
+}
 
 // appendStd appends v as encoding/json writes it with HTML escaping off,
 // without the trailing newline.
@@ -129,7 +143,7 @@ func (it Item) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-func (o BulkOutput) appendJSON(b []byte) ([]byte, error) {
+func (o BulkOutput) writeJSON(w io.Writer, b []byte) ([]byte, error) {
 	var err error
 	b = append(b, `{"results":`...)
 	if o.Results == nil {
@@ -158,6 +172,12 @@ func (o BulkOutput) appendJSON(b []byte) ([]byte, error) {
 				}
 			}
 			b = append(b, '}')
+			if len(b) >= flushAt {
+				if _, err := w.Write(b); err != nil {
+					return b, err
+				}
+				b = b[:0]
+			}
 		}
 		b = append(b, ']')
 	}
@@ -167,7 +187,9 @@ func (o BulkOutput) appendJSON(b []byte) ([]byte, error) {
 	b = strconv.AppendInt(b, int64(o.Existing), 10)
 	b = append(b, `,"failed":`...)
 	b = strconv.AppendInt(b, int64(o.Failed), 10)
-	return append(b, '}'), nil
+	b = append(b, "}\n"...)
+	_, err = w.Write(b)
+	return b, err
 }
 
 func appendDecision(b []byte, d *allot.Decision) ([]byte, error) {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -121,6 +122,21 @@ func TestFastJSONMatchesEncodingJSON(t *testing.T) {
 		check("bulk", out)
 		check("bulk pointer", &out)
 	}
+	// A bulk answer larger than one piece (written as it is encoded).
+	var big BulkOutput
+	for j := range 300 {
+		it := item()
+		it.CreatedAt = time.Date(2026, 11, 23, 9, 0, 0, j, time.UTC)
+		it.Decision = &allot.Decision{Seq: uint64(j), At: it.CreatedAt, Kind: allot.DecisionAssigned, Item: it.ID, Agent: "a", Cause: "arrival",
+			Explanation: &allot.Explanation{Policy: allot.RoundRobin, Queue: "main"}}
+		for k := range 50 {
+			it.Decision.Explanation.Candidates = append(it.Decision.Explanation.Candidates,
+				allot.Candidate{Agent: fmt.Sprintf("agent%04d", k), Scores: []allot.Score{{Scorer: "round_robin", Value: int64(k - j)}}, Chosen: k == j%50})
+		}
+		big.Results = append(big.Results, BulkResult{Index: j, Status: 201, Item: it})
+	}
+	big.Created = 300
+	check("big bulk", big)
 	// Other values go through encoding/json.
 	check("other", map[string]any{"x": "<y>"})
 }
