@@ -265,15 +265,14 @@ type flight struct {
 	batch   []pending
 	replies []reply
 	b       *store.Batch
-	start   time.Time // when deciding began
-	decided time.Time // when the last command was decided
-	idem    []string  // idempotency keys recorded by this batch
+	decide  time.Duration // time spent deciding its commands
+	idem    []string      // idempotency keys recorded by this batch
 	done    chan struct{}
 	err     error // the commit's, set before done is closed
 }
 
 func (r *region) newFlight() *flight {
-	return &flight{b: &store.Batch{Region: r.id}, start: time.Now(), done: make(chan struct{})}
+	return &flight{b: &store.Batch{Region: r.id}, done: make(chan struct{})}
 }
 
 func (r *region) loop() {
@@ -380,6 +379,7 @@ func (r *region) drainAndStop() {
 // decides the next batch. It reads f.b but changes nothing the writer uses.
 func (r *region) commit(f *flight) {
 	defer close(f.done)
+	start := time.Now()
 	if len(f.b.Entries) > 0 {
 		// The commit must not be cancelled by one caller going away.
 		if f.err = r.n.st.Commit(context.Background(), f.b); f.err != nil {
@@ -387,7 +387,7 @@ func (r *region) commit(f *flight) {
 		}
 	}
 	if m := r.n.opts.Metrics; m != nil {
-		m.observeBatch(r.id, f.b, f.decided.Sub(f.start), time.Since(f.decided))
+		m.observeBatch(r.id, f.b, f.decide, time.Since(start))
 	}
 	for i, p := range f.batch {
 		if p.reply != nil {
@@ -440,6 +440,8 @@ func (r *region) answerFailed(f *flight) {
 // decideInto decides commands against the engine into f; it answers
 // nothing (see commit and finish).
 func (r *region) decideInto(f *flight, batch []pending) {
+	start := time.Now()
+	defer func() { f.decide += time.Since(start) }()
 	base := len(f.batch)
 	f.batch = append(f.batch, batch...)
 	f.replies = append(f.replies, make([]reply, len(batch))...)
@@ -536,7 +538,6 @@ func (r *region) decideInto(f *flight, batch []pending) {
 		}
 		replies[i] = reply{res: res}
 	}
-	f.decided = time.Now()
 }
 
 // existing returns the current state of an item that already exists: the
