@@ -86,6 +86,12 @@ func New(n *node.Node, opts Options) *API {
 	a.registerMetrics(opts.Registry)
 
 	cfg := huma.DefaultConfig("allot API", APIVersion)
+	// JSON answers of item creation encode themselves (fastjson.go).
+	cfg.Formats = map[string]huma.Format{}
+	for ct, f := range huma.DefaultFormats {
+		cfg.Formats[ct] = f
+	}
+	cfg.Formats["application/json"], cfg.Formats["json"] = jsonFormat, jsonFormat
 	cfg.CreateHooks = nil // no $schema links in responses
 	cfg.OpenAPIPath, cfg.DocsPath, cfg.SchemasPath = "", "", ""
 	cfg.FieldsOptionalByDefault = true

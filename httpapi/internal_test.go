@@ -3,6 +3,7 @@ package httpapi
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/allot/allot/store"
 )
@@ -52,5 +53,33 @@ func TestLocators(t *testing.T) {
 		if got := regionBodyLocator(c.in); got != c.want {
 			t.Errorf("regionBodyLocator(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+}
+
+func TestItemIDsSortByCreation(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	seen := map[string]bool{}
+	prev := ""
+	for i := range 2000 {
+		id := newItemIDAt(t0.Add(time.Duration(i) * time.Millisecond))
+		if len(id) != 30 || !strings.HasPrefix(id, "itm_") || strings.Trim(id[4:], idAlphabet) != "" {
+			t.Fatalf("id %q: want itm_ and 26 characters of %q", id, idAlphabet)
+		}
+		if id <= prev {
+			t.Fatalf("id %q created after %q sorts before it", id, prev)
+		}
+		if seen[id] {
+			t.Fatalf("id %q twice", id)
+		}
+		seen[id], prev = true, id
+	}
+	// Same millisecond: still unique (80 random bits).
+	a, b := newItemIDAt(t0), newItemIDAt(t0)
+	if a == b || a[:14] != b[:14] {
+		t.Fatalf("two ids of one millisecond: %q %q", a, b)
+	}
+	if id := newItemID(); id[:14] < newItemIDAt(t0)[:14] {
+		t.Fatalf("newItemID %q sorts before an id of 2026", id)
 	}
 }

@@ -108,11 +108,20 @@ type region struct {
 	beats map[string]time.Time
 
 	shadow *shadow // the candidate config running beside the live one, if any (shadow.go)
+
+	// Writer goroutine only (see loop): the batch being committed, the one
+	// being decided meanwhile, the idempotency records of batches not yet committed, and, once a reload
+	// after a failed commit failed, the error every command gets.
+	fl     *flight // committing
+	next   *flight // decided, waiting for fl's commit
+	idem   map[string]store.IdempotencyRecord
+	failed error
 }
 
 func (n *Node) newRegion(id string) *region {
 	return &region{n: n, id: id, clock: &allot.ManualClock{}, cmds: make(chan pending, 4096),
-		quit: make(chan struct{}), done: make(chan struct{}), extIDs: map[string]string{}, beats: map[string]time.Time{}}
+		quit: make(chan struct{}), done: make(chan struct{}), extIDs: map[string]string{}, beats: map[string]time.Time{},
+		idem: map[string]store.IdempotencyRecord{}}
 }
 
 // load replays a region's log into a fresh engine.
@@ -216,6 +225,9 @@ func (r *region) armTimer() {
 		default:
 		}
 	}
+	if r.failed != nil {
+		return // stopped: nothing to wake for
+	}
 	wake := r.eng.NextWake()
 	if wake.IsZero() {
 		return
@@ -227,6 +239,45 @@ func (r *region) armTimer() {
 	r.timer.Reset(d)
 }
 
+// The writer is a two-stage pipeline. The writer goroutine decides
+// commands against the in-memory engine as they come (stage 1); a commit
+// goroutine commits a decided batch (stage 2). While one batch commits, the
+// writer keeps deciding the commands that arrive into the next batch, which
+// starts committing as soon as the previous commit returns: group commit
+// without the writer ever waiting for the disk. At most one batch commits
+// at a time, in order.
+//
+// Every answer of a batch leaves only after that batch's own commit: the
+// commit goroutine answers a batch after Store.Commit returned nil. A batch
+// decided while the previous one committed saw that batch's effects (the
+// engine holds them), so it is only ever committed after it.
+//
+// A failed commit leaves the engine ahead of the store: it holds the failed
+// batch's effects, and those of the next batch decided on top of them. The
+// writer then fails both batches (every command of them is answered
+// EUNAVAILABLE, "nothing was changed, retry": neither reached the store;
+// the next one's entries continue a chain the store does not have) and
+// rebuilds the region from the store by replay before it decides anything
+// else, so the engine again holds exactly what was committed. If the replay
+// itself fails, the region stops: every command is answered EUNAVAILABLE
+// from then on (fail stop) rather than decided against a state that may
+// differ from the store.
+
+// flight is a batch of decided commands: their replies and what to commit.
+type flight struct {
+	batch   []pending
+	replies []reply
+	b       *store.Batch
+	decide  time.Duration // time spent deciding its commands
+	idem    []string      // idempotency keys recorded by this batch
+	done    chan struct{}
+	err     error // the commit's, set before done is closed
+}
+
+func (r *region) newFlight() *flight {
+	return &flight{b: &store.Batch{Region: r.id}, done: make(chan struct{})}
+}
+
 func (r *region) loop() {
 	defer close(r.done)
 	batch := make([]pending, 0, r.n.opts.MaxBatch)
@@ -234,8 +285,20 @@ func (r *region) loop() {
 	defer watch.Stop()
 	for {
 		batch = batch[:0]
+		var flDone chan struct{}
+		if r.fl != nil {
+			flDone = r.fl.done
+		}
+		room := r.n.opts.MaxBatch
+		if r.next != nil {
+			room -= len(r.next.batch)
+		}
+		cmds := r.cmds
+		if room <= 0 {
+			cmds = nil // the next batch is full: wait for the commit
+		}
 		select {
-		case p := <-r.cmds:
+		case p := <-cmds:
 			batch = append(batch, p)
 		case <-r.timer.C:
 			batch = append(batch, pending{ctx: context.Background(), cmd: &Command{Actor: "system", Event: engine.Tick{}}})
@@ -244,19 +307,28 @@ func (r *region) loop() {
 			if len(batch) == 0 {
 				continue
 			}
-		case <-r.quit:
-			// Answer whatever is still queued, then stop.
-			for {
-				select {
-				case p := <-r.cmds:
-					r.process([]pending{p})
-				default:
-					return
+		case <-flDone:
+			ok := r.finish(r.fl)
+			r.fl = nil
+			if nx := r.next; nx != nil {
+				r.next = nil
+				if ok {
+					r.fl = nx
+					go r.commit(nx)
+				} else {
+					// Decided on top of the failed batch; finish rebuilt
+					// the engine from the store without either.
+					r.answerFailed(nx)
 				}
 			}
+			r.armTimer()
+			continue
+		case <-r.quit:
+			r.drainAndStop()
+			return
 		}
 	drain:
-		for len(batch) < cap(batch) {
+		for len(batch) < room {
 			select {
 			case p := <-r.cmds:
 				batch = append(batch, p)
@@ -264,33 +336,136 @@ func (r *region) loop() {
 				break drain
 			}
 		}
-		r.process(batch)
+		if r.next == nil {
+			r.next = r.newFlight()
+		}
+		r.decideInto(r.next, batch)
+		if r.fl == nil {
+			r.fl, r.next = r.next, nil
+			go r.commit(r.fl)
+		}
 		r.armTimer()
 	}
 }
 
-// process decides a batch of commands, commits once, and answers them.
-func (r *region) process(batch []pending) {
+// drainAndStop commits what is decided, then decides, commits and answers
+// whatever is still queued, one command at a time, and returns.
+func (r *region) drainAndStop() {
+	if r.fl != nil {
+		ok := r.finish(r.fl)
+		r.fl = nil
+		if nx := r.next; nx != nil {
+			r.next = nil
+			if ok {
+				r.commit(nx)
+				r.finish(nx)
+			} else {
+				r.answerFailed(nx)
+			}
+		}
+	}
+	for {
+		select {
+		case p := <-r.cmds:
+			f := r.newFlight()
+			r.decideInto(f, []pending{p})
+			r.commit(f)
+			r.finish(f)
+		default:
+			return
+		}
+	}
+}
+
+// commit commits f (if it logged anything) and, when that succeeded,
+// answers its commands; it runs on its own goroutine while the writer
+// decides the next batch. It reads f.b but changes nothing the writer uses.
+func (r *region) commit(f *flight) {
+	defer close(f.done)
 	start := time.Now()
-	b := &store.Batch{Region: r.id}
-	replies := make([]reply, len(batch))
-	answered := make([]bool, len(batch))
-	idem := map[string]store.IdempotencyRecord{}
-	extIDs := map[string]string{} // external id → item id, created in this batch
-	seq0, hash0 := r.headSeq, r.headHash
+	if len(f.b.Entries) > 0 {
+		// The commit must not be cancelled by one caller going away.
+		if f.err = r.n.st.Commit(context.Background(), f.b); f.err != nil {
+			return
+		}
+	}
+	if m := r.n.opts.Metrics; m != nil {
+		m.observeBatch(r.id, f.b, f.decide, time.Since(start))
+	}
+	for i, p := range f.batch {
+		if p.reply != nil {
+			p.reply <- f.replies[i]
+		}
+	}
+}
+
+// finish waits for f's commit. After a success the commit goroutine has
+// answered f's commands; the writer forgets f's idempotency records (the
+// store has them now). After a failure it answers every command of f
+// EUNAVAILABLE and rebuilds the region from the store. It reports whether
+// f committed.
+func (r *region) finish(f *flight) bool {
+	<-f.done
+	for _, k := range f.idem {
+		delete(r.idem, k)
+	}
+	if f.err == nil {
+		return true
+	}
+	r.answerFailed(f)
+	if r.failed != nil {
+		return false
+	}
+	r.n.log.Error("commit failed; reloading the region from the store", "region", r.id, "err", f.err)
+	r.idem = map[string]store.IdempotencyRecord{}
+	if err := r.replay(context.Background()); err != nil {
+		// The engine may differ from the store now: stop deciding.
+		r.failed = allot.Errorf(EUNAVAILABLE, "region %q is stopped: it could not be reloaded after a failed commit (%v); restart the server", r.id, err)
+		r.n.log.Error("region reload failed; the region is stopped until a restart", "region", r.id, "err", err)
+	}
+	return false
+}
+
+// answerFailed answers every command of a batch that was not committed.
+func (r *region) answerFailed(f *flight) {
+	for _, p := range f.batch {
+		if p.reply == nil {
+			continue
+		}
+		err := r.failed
+		if err == nil {
+			err = allot.Errorf(EUNAVAILABLE, "could not commit; nothing was changed, retry")
+		}
+		p.reply <- reply{err: err}
+	}
+}
+
+// decideInto decides commands against the engine into f; it answers
+// nothing (see commit and finish).
+func (r *region) decideInto(f *flight, batch []pending) {
+	start := time.Now()
+	defer func() { f.decide += time.Since(start) }()
+	base := len(f.batch)
+	f.batch = append(f.batch, batch...)
+	f.replies = append(f.replies, make([]reply, len(batch))...)
+	b := f.b
+	replies := f.replies[base:]
 	for i, p := range batch {
 		c := p.cmd
+		if r.failed != nil {
+			replies[i] = reply{err: r.failed}
+			continue
+		}
 		if c.read != nil {
 			c.read(r.eng)
-			answered[i] = true
 			continue
 		}
 		if err := p.ctx.Err(); err != nil {
-			replies[i], answered[i] = reply{err: err}, true
+			replies[i] = reply{err: err}
 			continue
 		}
 		if c.IdempotencyKey != "" {
-			rec, seen := idem[c.IdempotencyKey]
+			rec, seen := r.idem[c.IdempotencyKey]
 			if !seen {
 				stored, err := r.n.st.Idempotency(p.ctx, r.id, c.IdempotencyKey)
 				switch allot.ErrorCode(err) {
@@ -298,7 +473,7 @@ func (r *region) process(batch []pending) {
 					rec, seen = stored, true
 				case allot.ENOTFOUND:
 				default:
-					replies[i], answered[i] = reply{err: err}, true
+					replies[i] = reply{err: err}
 					continue
 				}
 			}
@@ -310,13 +485,12 @@ func (r *region) process(batch []pending) {
 					cp := rec
 					replies[i] = reply{res: Result{Replay: &cp}}
 				}
-				answered[i] = true
 				continue
 			}
 		}
 		if c.EditConfig != nil && c.IfConfigVersion != 0 && c.IfConfigVersion != r.cfgSeq {
-			replies[i], answered[i] = reply{err: allot.Errorf(allot.ECONFLICT,
-				"the region's config changed since version %d (it is now version %d): read it again and retry", c.IfConfigVersion, r.cfgSeq)}, true
+			replies[i] = reply{err: allot.Errorf(allot.ECONFLICT,
+				"the region's config changed since version %d (it is now version %d): read it again and retry", c.IfConfigVersion, r.cfgSeq)}
 			continue
 		}
 		if c.EditConfig != nil {
@@ -325,83 +499,69 @@ func (r *region) process(batch []pending) {
 				err = c.EditConfig(&cfg)
 			}
 			if err != nil {
-				replies[i], answered[i] = reply{err: err}, true
+				replies[i] = reply{err: err}
 				continue
 			}
 			c.Event = engine.ConfigChanged{Config: cfg}
 		}
 		if arr, ok := c.Event.(engine.ItemArrived); ok && arr.Item.ExternalID != "" && !c.Reopen {
-			id, dup := extIDs[arr.Item.ExternalID]
-			if !dup {
-				id, dup = r.extIDs[arr.Item.ExternalID]
-			}
-			if dup {
-				it, open := r.eng.Item(id)
-				if !open {
-					stored, err := r.n.st.Item(p.ctx, r.id, id)
-					if err != nil {
-						replies[i], answered[i] = reply{err: err}, true
-						continue
-					}
-					it = stored
+			if id, dup := r.extIDs[arr.Item.ExternalID]; dup {
+				it, err := r.existing(p.ctx, b, id)
+				if err != nil {
+					replies[i] = reply{err: err}
+				} else {
+					replies[i] = reply{res: Result{Existing: true, Items: []allot.Item{it}}}
 				}
-				replies[i], answered[i] = reply{res: Result{Existing: true, Items: []allot.Item{it}}}, true
 				continue
 			}
 		}
 		if c.Check != nil {
 			if err := c.Check(r.eng); err != nil {
-				replies[i], answered[i] = reply{err: err}, true
+				replies[i] = reply{err: err}
 				continue
 			}
 		}
 		res, err := r.decide(b, c)
 		if err != nil {
-			replies[i], answered[i] = reply{err: err}, true
+			replies[i] = reply{err: err}
 			continue
 		}
 		if arr, ok := c.Event.(engine.ItemArrived); ok && arr.Item.ExternalID != "" {
-			extIDs[arr.Item.ExternalID] = arr.Item.ID
+			// Seen from now on, by this batch and the next: a failed commit
+			// rebuilds the map with the engine.
+			r.extIDs[arr.Item.ExternalID] = arr.Item.ID
 		}
 		if c.IdempotencyKey != "" && c.Respond != nil {
 			status, body := c.Respond(res)
 			rec := store.IdempotencyRecord{Region: r.id, Key: c.IdempotencyKey, RequestHash: c.RequestHash,
 				Status: status, Body: body, CreatedAt: r.clock.Now()}
-			idem[c.IdempotencyKey] = rec
+			r.idem[c.IdempotencyKey] = rec
+			f.idem = append(f.idem, c.IdempotencyKey)
 			b.Idempotency = append(b.Idempotency, rec)
 		}
 		replies[i] = reply{res: res}
 	}
-	decided := time.Now()
-	committed := true
-	if len(b.Entries) > 0 {
-		// The commit must not be cancelled by one caller going away.
-		if err := r.n.st.Commit(context.Background(), b); err != nil {
-			r.n.log.Error("commit failed; reloading the region from the store", "region", r.id, "err", err)
-			for i := range batch {
-				if !answered[i] {
-					replies[i] = reply{err: allot.Errorf(EUNAVAILABLE, "could not commit; nothing was changed, retry")}
-				}
-			}
-			committed = false
-			r.headSeq, r.headHash = seq0, hash0
-			extIDs = nil
-			if rerr := r.replay(context.Background()); rerr != nil {
-				r.n.log.Error("region reload failed", "region", r.id, "err", rerr)
+}
+
+// existing returns the current state of an item that already exists: the
+// engine's while it is open, else the latest state written by a batch not
+// yet committed (this one or the one committing), else the store's.
+func (r *region) existing(ctx context.Context, b *store.Batch, id string) (allot.Item, error) {
+	if it, open := r.eng.Item(id); open {
+		return it, nil
+	}
+	in := []*store.Batch{b} // this batch, then the one committing
+	if r.fl != nil && r.fl.b != b {
+		in = append(in, r.fl.b)
+	}
+	for _, bb := range in {
+		for j := len(bb.Items) - 1; j >= 0; j-- {
+			if bb.Items[j].ID == id {
+				return bb.Items[j], nil
 			}
 		}
 	}
-	for ext, id := range extIDs {
-		r.extIDs[ext] = id
-	}
-	if m := r.n.opts.Metrics; m != nil && committed {
-		m.observeBatch(r.id, b, decided.Sub(start), time.Since(decided))
-	}
-	for i, p := range batch {
-		if p.reply != nil {
-			p.reply <- replies[i]
-		}
-	}
+	return r.n.st.Item(ctx, r.id, id)
 }
 
 // decide applies one command to the engine and appends its entry, decisions
@@ -526,6 +686,9 @@ func (r *region) heartbeat(agent string) error {
 // agent whose heartbeats stopped for the region's HeartbeatSeconds while it
 // is routable.
 func (r *region) lapsedHeartbeats(batch []pending) []pending {
+	if r.failed != nil {
+		return batch
+	}
 	secs := r.eng.Region().HeartbeatSeconds
 	if secs <= 0 || len(r.beats) == 0 {
 		return batch

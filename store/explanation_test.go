@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 
@@ -54,6 +56,16 @@ func TestExplanationRoundTrip(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, tt.x) {
 				t.Fatalf("stored round trip:\n got %+v\nwant %+v", got, tt.x)
+			}
+			old, err := store.DeflatedExplanation(tt.x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err = store.DecodeExplanation(old); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.x) {
+				t.Fatalf("deflated (earlier stored form) round trip:\n got %+v\nwant %+v", got, tt.x)
 			}
 		})
 	}
@@ -112,4 +124,84 @@ func BenchmarkEncodeStoredExplanation(b *testing.B) {
 			store.EncodeStoredExplanation(x)
 		}
 	})
+}
+
+// Random explanations: the stored form, the compact JSON and the earlier
+// deflated form all decode to the same explanation; every truncation of a
+// stored form and random bytes behind its tag are errors, never a panic.
+func TestStoredExplanationForms(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 4))
+	words := []string{"", "ana", "agent-001", "agent-002", "agent-010", "a", "ab", "é\n\"<", "presence", "skills"}
+	w := func() string { return words[rng.IntN(len(words))] }
+	values := []int64{0, 1, -1, 17, -1000, math.MaxInt64, math.MinInt64, 1 << 40}
+	for i := range 3000 {
+		x := &allot.Explanation{Rule: w(), Score: rng.IntN(400) - 200, Tier: w(), Queue: w(), Policy: allot.Policy(w()),
+			Sticky: rng.IntN(2) == 0, Reason: w()}
+		for range rng.IntN(3) {
+			x.ScoringRules = append(x.ScoringRules, w())
+		}
+		scorers := []string{"round_robin", "least_loaded", "sticky"}[:rng.IntN(4)%3+rng.IntN(2)]
+		for range rng.IntN(60) {
+			cd := allot.Candidate{Agent: w() + fmt.Sprint(rng.IntN(30))}
+			if rng.IntN(3) == 0 {
+				cd.Filter, cd.Reason = w(), w()
+			} else {
+				cd.Chosen = rng.IntN(5) == 0
+				for _, sc := range scorers[:rng.IntN(len(scorers)+1)] {
+					cd.Scores = append(cd.Scores, allot.Score{Scorer: sc, Value: values[rng.IntN(len(values))] + rng.Int64N(100)})
+				}
+			}
+			x.Candidates = append(x.Candidates, cd)
+		}
+		viaJSON, err := store.EncodeExplanation(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := store.DecodeExplanation(viaJSON)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, err := store.EncodeStoredExplanation(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := store.DecodeExplanation(stored)
+		if err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("case %d: stored form decodes to\n%+v\ncompact JSON to\n%+v", i, got, want)
+		}
+		old, _ := store.DeflatedExplanation(x)
+		if got, err := store.DecodeExplanation(old); err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("case %d: deflated form decodes to %+v, %v", i, got, err)
+		}
+		for n := 1; n < len(stored) && i%10 == 0; n++ {
+			if _, err := store.DecodeExplanation(stored[:n]); err == nil {
+				t.Fatalf("case %d: the stored form cut to %d of %d bytes decoded", i, n, len(stored))
+			}
+		}
+		junk := append([]byte{stored[0]}, make([]byte, rng.IntN(40))...)
+		for j := 1; j < len(junk); j++ {
+			junk[j] = byte(rng.IntN(256))
+		}
+		store.DecodeExplanation(junk) // must not panic
+	}
+	// Bytes that are not UTF-8 (which JSON would replace) are kept.
+	odd := &allot.Explanation{Rule: "bad\xff", Candidates: []allot.Candidate{{Agent: "\xfe\xff", Filter: "f\x00"}}}
+	b, err := store.EncodeStoredExplanation(odd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := store.DecodeExplanation(b); err != nil || !reflect.DeepEqual(got, odd) {
+		t.Fatalf("round trip of non-UTF-8 strings: %+v, %v", got, err)
+	}
+	// A mixed scorer order is refused, as by the compact JSON encoder.
+	bad := &allot.Explanation{Candidates: []allot.Candidate{
+		{Agent: "a", Scores: []allot.Score{{Scorer: "x", Value: 1}, {Scorer: "y", Value: 2}}},
+		{Agent: "b", Scores: []allot.Score{{Scorer: "y", Value: 1}}}}}
+	if _, err := store.EncodeStoredExplanation(bad); err == nil {
+		t.Fatal("mixed scorer order encoded")
+	}
 }

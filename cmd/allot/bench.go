@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -109,7 +110,10 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "allot bench: setting up the bench region:", err)
 		return 1
 	}
-	res := c.run(ctx, *region, *items, *conc, *bulk, *duration)
+	res, firstErr := c.run(ctx, *region, *items, *conc, *bulk, *duration)
+	if firstErr != nil {
+		fmt.Fprintln(stderr, "allot bench: first error:", firstErr)
+	}
 	if *asJSON {
 		json.NewEncoder(stdout).Encode(res)
 	} else {
@@ -189,7 +193,8 @@ func (c *benchClient) setup(ctx context.Context, region string, agents int) erro
 	return err
 }
 
-func (c *benchClient) run(ctx context.Context, region string, items, conc, bulk int, limit time.Duration) benchResult {
+// run creates the items and measures; it returns the first error too.
+func (c *benchClient) run(ctx context.Context, region string, items, conc, bulk int, limit time.Duration) (benchResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	per := max(bulk, 1)
@@ -205,6 +210,7 @@ func (c *benchClient) run(ctx context.Context, region string, items, conc, bulk 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			w := c.worker(region, bulk > 0)
 			for ctx.Err() == nil {
 				r := int(next.Add(1)) - 1
 				if r >= requests {
@@ -212,7 +218,7 @@ func (c *benchClient) run(ctx context.Context, region string, items, conc, bulk 
 				}
 				n := min(per, items-r*per)
 				t0 := time.Now()
-				nAssigned, err := c.create(ctx, region, r*per, n, bulk > 0)
+				nAssigned, err := w.create(ctx, region, r*per, n, bulk > 0)
 				d := time.Since(t0)
 				mu.Lock()
 				if err != nil {
@@ -233,9 +239,6 @@ func (c *benchClient) run(ctx context.Context, region string, items, conc, bulk 
 	}
 	wg.Wait()
 	secs := time.Since(start).Seconds()
-	if firstErr != nil {
-		fmt.Printf("first error: %v\n", firstErr)
-	}
 	slices.Sort(lat)
 	pct := func(p float64) float64 {
 		if len(lat) == 0 {
@@ -246,53 +249,155 @@ func (c *benchClient) run(ctx context.Context, region string, items, conc, bulk 
 	}
 	return benchResult{Items: created, Seconds: round3(secs), ItemsPerSec: round3(float64(created) / secs), Requests: len(lat),
 		P50ms: pct(0.50), P90ms: pct(0.90), P99ms: pct(0.99), MaxMs: pct(1), Errors: errs, Assigned: assigned,
-		Bulk: bulk, Concurrency: conc, Region: region}
+		Bulk: bulk, Concurrency: conc, Region: region}, firstErr
 }
 
 func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 
-// create posts n items starting at index first and returns how many were
-// assigned.
-func (c *benchClient) create(ctx context.Context, region string, first, n int, bulk bool) (int, error) {
-	mk := func(i int) map[string]any {
-		return map[string]any{"type": "lead", "external_id": fmt.Sprintf("%s-%d", region, i),
-			"attributes": map[string]any{"country": "FR", "budget": float64(i % 5000)}}
+// worker is one connection's request loop. It reuses its buffers and
+// writes request bodies by hand: the load generator shares the machine
+// with the server and must not spend what the server would use. It still
+// does real HTTP and checks every answer.
+type worker struct {
+	c      *benchClient
+	url    string // the single or bulk create URL
+	header http.Header
+	body   []byte
+	resp   bytes.Buffer
+}
+
+func (c *benchClient) worker(region string, bulk bool) *worker {
+	path := "/v1/regions/" + region + "/items"
+	if bulk {
+		path += ":bulk"
+	}
+	h := http.Header{}
+	h.Set("Authorization", "Bearer "+c.token)
+	h.Set("Content-Type", "application/json")
+	return &worker{c: c, url: c.base + path, header: h}
+}
+
+// appendBenchItem writes the bench's item number i: a French lead with a
+// budget.
+func appendBenchItem(b []byte, region string, i int) []byte {
+	b = append(b, `{"type":"lead","external_id":`...)
+	b = strconv.AppendQuote(b, region+"-"+strconv.Itoa(i))
+	b = append(b, `,"attributes":{"country":"FR","budget":`...)
+	b = strconv.AppendInt(b, int64(i%5000), 10)
+	return append(b, "}}"...)
+}
+
+// create posts n items starting at index first (one per request, or all n
+// in one bulk request) and returns how many were assigned. Every answer is
+// checked: its status, its syntax, an item with an id for every item sent.
+func (w *worker) create(ctx context.Context, region string, first, n int, bulk bool) (int, error) {
+	b := w.body[:0]
+	if bulk {
+		b = append(b, `{"items":[`...)
+		for i := range n {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendBenchItem(b, region, first+i)
+		}
+		b = append(b, "]}"...)
+	} else {
+		b = appendBenchItem(b, region, first)
+	}
+	w.body = b
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(b))
+	if err != nil {
+		return 0, err
+	}
+	req.Header = w.header
+	resp, err := w.c.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	w.resp.Reset()
+	_, err = w.resp.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return 0, err
+	}
+	data := w.resp.Bytes()
+	if resp.StatusCode >= 300 {
+		return 0, fmt.Errorf("POST %s: %d %s", w.url, resp.StatusCode, strings.TrimSpace(string(data)))
 	}
 	if !bulk {
-		var it struct {
-			Owner string `json:"owner"`
+		id, owner, err := itemIDOwner(data)
+		if err != nil {
+			return 0, fmt.Errorf("POST %s: the answer: %w", w.url, err)
 		}
-		if _, err := c.do(ctx, http.MethodPost, "/v1/regions/"+region+"/items", mk(first), &it); err != nil {
-			return 0, err
+		if id == "" {
+			return 0, fmt.Errorf("POST %s: the answer has no item id", w.url)
 		}
-		if it.Owner != "" {
+		if owner != "" {
 			return 1, nil
 		}
 		return 0, nil
 	}
-	body := make([]any, n)
-	for i := range n {
-		body[i] = mk(first + i)
-	}
-	var out struct {
-		Results []struct {
-			Status int `json:"status"`
-			Item   *struct {
-				Owner string `json:"owner"`
-			} `json:"item"`
-		} `json:"results"`
-	}
-	if _, err := c.do(ctx, http.MethodPost, "/v1/regions/"+region+"/items:bulk", map[string]any{"items": body}, &out); err != nil {
-		return 0, err
-	}
-	a := 0
-	for _, r := range out.Results {
-		if r.Status >= 300 {
-			return a, fmt.Errorf("bulk item failed with status %d", r.Status)
+	a, results := 0, 0
+	err = wholeObject(data, func(key, val []byte) error {
+		if string(key) != `"results"` {
+			return nil
 		}
-		if r.Item != nil && r.Item.Owner != "" {
-			a++
-		}
+		_, err := eachElement(val, 0, func(r []byte) error {
+			results++
+			status, item := 0, []byte(nil)
+			_, err := eachMember(r, 0, func(k, v []byte) error {
+				var err error
+				switch string(k) {
+				case `"status"`:
+					status, err = jsonInt(v)
+				case `"item"`:
+					item = v
+				}
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if status >= 300 || status == 0 {
+				return fmt.Errorf("bulk item failed with status %d", status)
+			}
+			id, owner, err := itemIDOwner(item)
+			if err != nil {
+				return err
+			}
+			if id == "" {
+				return fmt.Errorf("a bulk result has no item id")
+			}
+			if owner != "" {
+				a++
+			}
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		return a, fmt.Errorf("POST %s: the answer: %w", w.url, err)
+	}
+	if results != n {
+		return a, fmt.Errorf("POST %s: %d results for %d items", w.url, results, n)
 	}
 	return a, nil
+}
+
+// itemIDOwner reads an item's id and owner from its JSON.
+func itemIDOwner(item []byte) (id, owner string, err error) {
+	if item == nil {
+		return "", "", fmt.Errorf("no item")
+	}
+	err = wholeObject(item, func(k, v []byte) error {
+		var err error
+		switch string(k) {
+		case `"id"`:
+			id, err = jsonString(v)
+		case `"owner"`:
+			owner, err = jsonString(v)
+		}
+		return err
+	})
+	return id, owner, err
 }

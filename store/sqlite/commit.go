@@ -72,16 +72,8 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
 			return err
 		}
 		if len(items) > 0 {
-			up := tx.StmtContext(ctx, s.stmts.upsertItem)
-			for i, it := range items {
-				args := append([]any{b.Region}, it...)
-				args = append(args, int64(head))
-				if _, err := up.ExecContext(ctx, args...); err != nil {
-					return conflictError(err, fmt.Sprintf("item %q: an item with external_id %q", b.Items[i].ID, b.Items[i].ExternalID))
-				}
-				if err := s.reconcile(ctx, tx, b.Region, &b.Items[i], head); err != nil {
-					return err
-				}
+			if err := s.writeItems(ctx, tx, b.Region, b.Items, items, head); err != nil {
+				return err
 			}
 		}
 		decs := waitDecs()
@@ -89,11 +81,11 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
 			return decs.err
 		}
 		if len(decs.rows) > 0 {
-			st := tx.StmtContext(ctx, s.stmts.insertDecision)
-			for i, d := range decs.rows {
-				if _, err := st.ExecContext(ctx, d...); err != nil {
-					return conflictError(err, fmt.Sprintf("decision seq %d", b.Decisions[i].Seq))
-				}
+			err := s.insertRows(ctx, tx, s.multi.decisions, decs.rows, nil, func(i int, err error) error {
+				return conflictError(err, fmt.Sprintf("decision seq %d", b.Decisions[i].Seq))
+			})
+			if err != nil {
+				return err
 			}
 		}
 		if len(idems) > 0 {
@@ -212,14 +204,100 @@ func (s *Store) appendEntries(ctx context.Context, tx *sql.Tx, region string, ro
 		}
 		return 0, allot.Errorf(allot.ECONFLICT, "%s: entry seq %d: prev_hash is not the hash of stored entry %d; another writer got there first: reload and retry", chainName(region), first.Seq, head)
 	}
-	st := tx.StmtContext(ctx, s.stmts.insertEntry)
-	for _, r := range rows {
+	args := make([][]any, len(rows))
+	for i, r := range rows {
 		e := r.e
-		if _, err := st.ExecContext(ctx, region, int64(e.Seq), r.at, e.Actor, e.Kind, e.Item, e.Payload, e.PrevHash, e.Hash); err != nil {
-			return 0, conflictError(err, fmt.Sprintf("%s: entry seq %d", chainName(region), e.Seq))
-		}
+		args[i] = []any{region, int64(e.Seq), r.at, e.Actor, e.Kind, e.Item, e.Payload, e.PrevHash, e.Hash}
+	}
+	err = s.insertRows(ctx, tx, s.multi.entries, args, nil, func(i int, err error) error {
+		return conflictError(err, fmt.Sprintf("%s: entry seq %d", chainName(region), rows[i].e.Seq))
+	})
+	if err != nil {
+		return 0, err
 	}
 	return rows[len(rows)-1].e.Seq, nil
+}
+
+// writeItems upserts the batch's item states in order and makes each
+// item's assignments follow its owner (see reconcile). New items — the
+// common case: most commits are mostly arrivals — take a fast path: the
+// first state of every item of the batch is inserted with multi-row INSERTs
+// that leave existing items alone and return the ids they inserted; such an
+// item has no assignment yet, so its active one (if owned) is inserted
+// without reading any, again in bulk. Every other state (an existing item,
+// or a new item's later states in the same batch) is upserted and
+// reconciled one by one, in batch order, after the bulk assignments before
+// it are written.
+func (s *Store) writeItems(ctx context.Context, tx *sql.Tx, region string, its []allot.Item, rows [][]any, head uint64) error {
+	first := make([]bool, len(its))
+	firstRows := make([][]any, 0, len(its))
+	firstIdx := make([]int, 0, len(its))
+	seen := make(map[string]struct{}, len(its))
+	for i := range its {
+		if _, dup := seen[its[i].ID]; dup {
+			continue
+		}
+		seen[its[i].ID] = struct{}{}
+		first[i] = true
+		r := make([]any, 0, len(rows[i])+2)
+		r = append(r, region)
+		r = append(r, rows[i]...)
+		firstRows = append(firstRows, append(r, int64(head)))
+		firstIdx = append(firstIdx, i)
+	}
+	inserted := make(map[string]struct{}, len(firstRows))
+	var id string
+	err := s.insertRows(ctx, tx, s.multi.newItems, firstRows, func(rs *sql.Rows) error {
+		if err := rs.Scan(&id); err != nil {
+			return err
+		}
+		inserted[id] = struct{}{}
+		return nil
+	}, func(j int, err error) error {
+		it := &its[firstIdx[j]]
+		return conflictError(err, fmt.Sprintf("item %q: an item with external_id %q", it.ID, it.ExternalID))
+	})
+	if err != nil {
+		return err
+	}
+	var pending [][]any // active assignments of new items, not yet written
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		err := s.insertRows(ctx, tx, s.multi.assignments, pending, nil, func(j int, err error) error {
+			return conflictError(err, fmt.Sprintf("item %q: an active assignment", pending[j][1]))
+		})
+		pending = pending[:0]
+		return err
+	}
+	var up *sql.Stmt
+	for i := range its {
+		it := &its[i]
+		if _, isNew := inserted[it.ID]; first[i] && isNew {
+			if it.Owner != "" {
+				pending = append(pending, []any{region, it.ID, it.Owner, int64(head)})
+			}
+			continue
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		if up == nil {
+			up = tx.StmtContext(ctx, s.stmts.upsertItem)
+		}
+		args := make([]any, 0, len(rows[i])+2)
+		args = append(args, region)
+		args = append(args, rows[i]...)
+		args = append(args, int64(head))
+		if _, err := up.ExecContext(ctx, args...); err != nil {
+			return conflictError(err, fmt.Sprintf("item %q: an item with external_id %q", it.ID, it.ExternalID))
+		}
+		if err := s.reconcile(ctx, tx, region, it, head); err != nil {
+			return err
+		}
+	}
+	return flush()
 }
 
 // reconcile makes the item's assignments follow its owner: with an owner,

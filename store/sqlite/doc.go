@@ -46,8 +46,10 @@
 // NULL. Attributes are JSON that keeps number types: float64 comes back
 // float64 (3.0 stays a float), int and int64 come back int64, []string and
 // []any lists of strings come back []string, an empty map comes back nil.
-// History is JSON, Explanation deflated compact JSON
-// (store.EncodeStoredExplanation); an empty History and a nil Explanation
+// History is JSON, Explanation its binary stored form
+// (store.EncodeStoredExplanation; rows written before it hold deflated
+// compact JSON, which store.DecodeExplanation still reads, so the 0001
+// schema's comment on the column describes those); an empty History and a nil Explanation
 // come back nil (a non-nil Explanation stays non-nil, its empty slices nil).
 // An empty Payload or Body comes back nil.
 //

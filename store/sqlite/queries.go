@@ -26,9 +26,6 @@ FROM entries WHERE region = ? AND item = ? AND seq > ? ORDER BY seq LIMIT ?`
 )
 SELECT region FROM r WHERE region IS NOT NULL`
 
-	qInsertDecision = `INSERT INTO decisions (region, seq, at, kind, item, agent, from_agent, queue, cause, config_version, explanation)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-
 	qUpsertItem = `INSERT INTO items (region, id, external_id, type, status, queue, owner, rule,
     priority, score, tier, created_at, due_at, attributes, history, updated_seq)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -48,6 +45,26 @@ ON CONFLICT (region, id) DO UPDATE SET
 	// The external_id <> '' term lets the planner use the partial unique index.
 	qItemByExternalID = `SELECT ` + itemColumns + ` FROM items
 WHERE region = ? AND external_id = ? AND external_id <> ''`
+
+	// Multi-row forms of the write path's inserts (see multiInsert): the
+	// statement is the prefix, n copies of the row joined by ", ", then the
+	// suffix.
+	qEntriesPrefix = `INSERT INTO entries (region, seq, at, actor, kind, item, payload, prev_hash, hash) VALUES `
+	qEntriesRow    = `(?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+	qDecisionsPrefix = `INSERT INTO decisions (region, seq, at, kind, item, agent, from_agent, queue, cause, config_version, explanation) VALUES `
+	qDecisionsRow    = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+	// New items are inserted in bulk; the ids that were inserted come back
+	// (an item that exists is left alone and then updated by qUpsertItem).
+	qNewItemsPrefix = `INSERT INTO items (region, id, external_id, type, status, queue, owner, rule,
+    priority, score, tier, created_at, due_at, attributes, history, updated_seq) VALUES `
+	qNewItemsRow    = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qNewItemsSuffix = `ON CONFLICT (region, id) DO NOTHING RETURNING id`
+
+	// The active assignments of new items (which have none yet).
+	qAssignmentsPrefix = `INSERT INTO assignments (region, item, agent, active, since_seq) VALUES `
+	qAssignmentsRow    = `(?, ?, ?, 1, ?)`
 
 	qActiveAssignment = `SELECT agent FROM assignments WHERE region = ? AND item = ? AND active = 1`
 

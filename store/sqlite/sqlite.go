@@ -31,8 +31,10 @@ type Store struct {
 	w    *sql.DB // the one writer connection; transactions begin IMMEDIATE
 	r    *sql.DB // readers: query_only, several connections
 
-	// Statements of the write path, prepared once on the writer connection.
+	// Statements of the write path, prepared once on the writer connection,
+	// and the multi-row inserts (prepared per row count when first used).
 	stmts writeStmts
+	multi multiStmts
 
 	// The checkpointer copies the WAL back into the database file in the
 	// background (PASSIVE: never blocking the writer), so commits do not
@@ -52,9 +54,26 @@ type Store struct {
 }
 
 type writeStmts struct {
-	head, insertEntry, insertDecision, upsertItem  *sql.Stmt
+	head, upsertItem                               *sql.Stmt
 	activeAssignment, deactivate, insertAssignment *sql.Stmt
 	insertIdempotency, upsertToken                 *sql.Stmt
+}
+
+type multiStmts struct {
+	entries, decisions, newItems, assignments *multiInsert
+}
+
+func (m *multiStmts) all() []*multiInsert {
+	return []*multiInsert{m.entries, m.decisions, m.newItems, m.assignments}
+}
+
+func newMultiStmts() multiStmts {
+	return multiStmts{
+		entries:     newMultiInsert(qEntriesPrefix, qEntriesRow, ""),
+		decisions:   newMultiInsert(qDecisionsPrefix, qDecisionsRow, ""),
+		newItems:    newMultiInsert(qNewItemsPrefix, qNewItemsRow, qNewItemsSuffix),
+		assignments: newMultiInsert(qAssignmentsPrefix, qAssignmentsRow, ""),
+	}
 }
 
 // Open opens (creating it if needed) the database file at path, applies the
@@ -69,7 +88,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	s := &Store{path: abs}
+	s := &Store{path: abs, multi: newMultiStmts()}
 
 	// The writer: WAL so readers never block it nor it them; synchronous
 	// FULL so a commit is on disk (fsync of the WAL) before Commit returns;
@@ -88,7 +107,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		// checkpoints run in the background (see Store.ckpt), and the
 		// writer checkpoints itself only when the WAL passes 64 MiB (the
 		// background one fell behind), which bounds the file.
-		"_pragma": {"cache_size(-65536)", "wal_autocheckpoint(16384)"},
+		// temp_store MEMORY keeps the statement journal of the multi-row
+		// INSERTs (the page images a failing statement would restore) in
+		// memory: in a temporary file it cost a write system call per page.
+		// It is not needed for durability: a crash discards the whole
+		// uncommitted transaction anyway.
+		"_pragma": {"cache_size(-65536)", "wal_autocheckpoint(16384)", "temp_store(MEMORY)"},
 	}))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
@@ -190,8 +214,6 @@ func (s *Store) prepare(ctx context.Context) error {
 		query string
 	}{
 		{&s.stmts.head, qHead},
-		{&s.stmts.insertEntry, qInsertEntry},
-		{&s.stmts.insertDecision, qInsertDecision},
 		{&s.stmts.upsertItem, qUpsertItem},
 		{&s.stmts.activeAssignment, qActiveAssignment},
 		{&s.stmts.deactivate, qDeactivate},
@@ -204,6 +226,11 @@ func (s *Store) prepare(ctx context.Context) error {
 			return fmt.Errorf("sqlite: prepare: %w", err)
 		}
 		*p.dst = st
+	}
+	for _, m := range s.multi.all() {
+		if err := m.prepare(ctx, s.w); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -222,13 +249,16 @@ func (s *Store) Close() error {
 			errs = append(errs, s.ckpt.Close())
 		}
 		for _, st := range []*sql.Stmt{
-			s.stmts.head, s.stmts.insertEntry, s.stmts.insertDecision, s.stmts.upsertItem,
+			s.stmts.head, s.stmts.upsertItem,
 			s.stmts.activeAssignment, s.stmts.deactivate, s.stmts.insertAssignment,
 			s.stmts.insertIdempotency, s.stmts.upsertToken,
 		} {
 			if st != nil {
 				errs = append(errs, st.Close())
 			}
+		}
+		for _, m := range s.multi.all() {
+			errs = append(errs, m.close()...)
 		}
 		if s.r != nil {
 			errs = append(errs, s.r.Close())

@@ -94,6 +94,7 @@ func TestPragmas(t *testing.T) {
 		"foreign_keys": "1",
 		"busy_timeout": "10000",
 		"query_only":   "0",
+		"temp_store":   "2", // MEMORY: the multi-row inserts' statement journal
 	} {
 		if got := pragma(t, s.w, name); got != want {
 			t.Errorf("writer: PRAGMA %s = %s, want %s", name, got, want)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -706,6 +707,91 @@ func testAssignments(t *testing.T, o opener) {
 		if err != nil || it.Owner != "dora" {
 			t.Fatalf("Item a = %+v, %v", it, err)
 		}
+	})
+	// A large batch mixing new items (more than one multi-row statement
+	// holds, and counts that are no power of two), existing ones, and new
+	// and existing items listed several times: every item ends in its last
+	// state with its last owner.
+	t.Run("MixedBatches", func(t *testing.T) {
+		t.Parallel()
+		s := o.open(t)
+		ctx := t.Context()
+		c := newChain("eu")
+		agents := []string{"ana", "bob", "", "carl"}
+		var first []allot.Item
+		for i := range 70 {
+			first = append(first, owned(item(fmt.Sprintf("x%03d", i), i), agents[i%4]))
+		}
+		mustCommit(t, s, c.batch(first...))
+		want := map[string]allot.Item{}
+		for _, it := range first {
+			want[it.ID] = it
+		}
+		var b []allot.Item
+		add := func(it allot.Item) { b = append(b, it); want[it.ID] = it }
+		for i := range 151 {
+			add(owned(item(fmt.Sprintf("y%03d", i), 100+i), agents[(i+1)%4]))
+			switch i {
+			case 10:
+				add(owned(first[1], "dora")) // existing, re-owned (was bob)
+			case 40:
+				add(owned(item("y005", 105), "")) // new earlier in this batch (queued): queued again
+			case 41:
+				add(owned(item("y005", 105), "erin")) // ... then owned
+			case 90:
+				add(owned(first[0], "")) // existing: released (was ana)
+				add(owned(first[0], "bob"))
+			case 150:
+				add(owned(item("y150", 250), "ana")) // new and owned by carl just before: re-owned
+			}
+		}
+		mustCommit(t, s, c.batch(b...))
+		wantActive := map[string]string{}
+		for id, it := range want {
+			if it.Owner != "" {
+				wantActive[id] = it.Owner
+			}
+			got, err := s.Item(ctx, "eu", id)
+			if err != nil {
+				t.Fatalf("Item %s: %v", id, err)
+			}
+			diff(t, "item "+id, normItem(got), normItem(it))
+		}
+		got, err := s.ActiveAssignments(ctx, "eu")
+		if err != nil {
+			t.Fatal(err)
+		}
+		diff(t, "active assignments", got, wantActive)
+		if n := len(allItems(t, s, store.ItemQuery{Region: "eu", Limit: 1000})); n != 70+151 {
+			t.Fatalf("%d items, want %d", n, 70+151)
+		}
+	})
+	// A conflict deep in a large batch of new items (here the 100th of 120
+	// has another item's external id) names that item and writes nothing.
+	t.Run("ConflictInLargeBatch", func(t *testing.T) {
+		t.Parallel()
+		s := o.open(t)
+		c := newChain("eu")
+		x := item("taken", 0)
+		x.ExternalID = "crm-taken"
+		mustCommit(t, s, c.batch(x))
+		before := snapshot(t, s, "eu")
+		var b []allot.Item
+		for i := range 120 {
+			it := owned(item(fmt.Sprintf("n%03d", i), i), "ana")
+			it.ExternalID = fmt.Sprintf("crm-%03d", i)
+			if i == 99 {
+				it.ExternalID = "crm-taken"
+			}
+			b = append(b, it)
+		}
+		c2 := *c
+		err := s.Commit(t.Context(), c2.batch(b...))
+		wantCode(t, err, allot.ECONFLICT)
+		if !strings.Contains(err.Error(), "n099") {
+			t.Fatalf("error %q does not name item n099", err)
+		}
+		sameState(t, snapshot(t, s, "eu"), before)
 	})
 	t.Run("RegionsApart", func(t *testing.T) {
 		t.Parallel()
