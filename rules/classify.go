@@ -47,7 +47,7 @@ func (s *Set) Classify(it *allot.Item) Result {
 func (s *Set) ClassifyTo(it *allot.Item, dst []int) Result {
 	var (
 		p   probe
-		buf [16][]int32
+		buf [16]*node
 	)
 	p.init(s, it)
 	res := Result{Rule: -1}
@@ -62,7 +62,7 @@ func (s *Set) ClassifyTo(it *allot.Item, dst []int) Result {
 // lists them. Checking has no effect, so the candidate lists are scanned in
 // any order; the indices are put in order through a bitset on the stack
 // (or sorted, past its size).
-func (s *Set) score(p *probe, buf [][]int32, dst []int) (int, []int) {
+func (s *Set) score(p *probe, buf []*node, dst []int) (int, []int) {
 	var (
 		set   [16]uint64
 		big   []int
@@ -79,8 +79,8 @@ func (s *Set) score(p *probe, buf [][]int32, dst []int) (int, []int) {
 		}
 	}
 	for _, l := range s.scoring.candidates(p, buf) {
-		for _, i := range l {
-			if p.holds(&s.scoring.conds[i]) {
+		for j, i := range l.rules {
+			if v := l.verified[j]; v == sure || p.holdsVerified(&s.scoring.conds[i], v) {
 				add(i)
 			}
 		}
@@ -123,14 +123,14 @@ func (s *Set) score(p *probe, buf [][]int32, dst []int) (int, []int) {
 // item, -1 if none: the smallest over the candidate lists. Each list is
 // ascending, so its scan stops at its first rule that holds or at the best
 // index found so far.
-func (s *Set) route(p *probe, buf [][]int32) int {
+func (s *Set) route(p *probe, buf []*node) int {
 	best := int32(math.MaxInt32)
 	for _, l := range s.routing.candidates(p, buf) {
-		for _, i := range l {
+		for j, i := range l.rules {
 			if i >= best {
 				break
 			}
-			if p.holds(&s.routing.conds[i]) {
+			if v := l.verified[j]; v == sure || p.holdsVerified(&s.routing.conds[i], v) {
 				best = i
 				break
 			}
@@ -271,8 +271,15 @@ func (p *probe) vid(k int32) int32 {
 
 // holds reports whether condition c holds: its membership and comparison
 // conjuncts by lookups, and CEL only if some conjunct is neither.
-func (p *probe) holds(c *cond) bool {
+func (p *probe) holds(c *cond) bool { return p.holdsVerified(c, 0) }
+
+// holdsVerified is holds skipping the preds whose bit is set in verified
+// (known to hold: the index path of the item passed them; see entry).
+func (p *probe) holdsVerified(c *cond, verified uint64) bool {
 	for i := range c.preds {
+		if i < 63 && verified&(1<<uint(i)) != 0 {
+			continue
+		}
 		if !c.preds[i].holds(p.vid(c.preds[i].key)) {
 			return false
 		}
@@ -293,6 +300,6 @@ func (p *probe) holds(c *cond) bool {
 
 // candidates appends the lists of the rules of the stage that can match p's
 // item (see node) to lists.
-func (st *stage) candidates(p *probe, lists [][]int32) [][]int32 {
+func (st *stage) candidates(p *probe, lists []*node) []*node {
 	return st.root.collect(p, lists)
 }

@@ -94,10 +94,14 @@ type stage struct {
 type node struct {
 	key   int32   // split key; -1 for a leaf
 	rules []int32 // a leaf's rules, ascending
-	vids  []int32 // the split key's value ids that have a child, ascending
-	kids  []*node // by vids
-	dense []*node // when most values have a child: by value id, nil for none
-	rest  *node   // rules with no predicate on key; may be nil
+	// A leaf's per-rule verified preds (see entry), aligned with rules;
+	// sure marks a rule that holds for every item reaching the leaf: all
+	// its preds verified, no checks, no residual.
+	verified []uint64
+	vids     []int32 // the split key's value ids that have a child, ascending
+	kids     []*node // by vids
+	dense    []*node // when most values have a child: by value id, nil for none
+	rest     *node   // rules with no predicate on key; may be nil
 }
 
 // child returns the child for value id v, nil if none.
@@ -114,12 +118,15 @@ func (n *node) child(v int32) *node {
 	return nil
 }
 
-// collect appends the leaf lists p's item reaches under n to lists.
-func (n *node) collect(p *probe, lists [][]int32) [][]int32 {
+// sure is the verified mask of a rule that holds at its leaf (see node).
+const sure = ^uint64(0)
+
+// collect appends the leaves p's item reaches under n to lists.
+func (n *node) collect(p *probe, lists []*node) []*node {
 	for n != nil {
 		if n.key < 0 {
 			if len(n.rules) > 0 {
-				lists = append(lists, n.rules)
+				lists = append(lists, n)
 			}
 			return lists
 		}
@@ -199,6 +206,10 @@ func (s *Set) keyID(ids map[string]int32, name string) int32 {
 type entry struct {
 	rule   int32
 	copies int
+	// verified has bit i set when the rule's preds[i] was the predicate it
+	// was filed under at some node of this path: an item that reaches the
+	// leaf through that node's child for its own value satisfies it.
+	verified uint64
 }
 
 // index builds the tree over the enabled rules; disabled rules are not
@@ -224,11 +235,11 @@ type treeBuilder struct {
 // split files es (ascending) under a new node.
 func (st treeBuilder) split(es []entry, depth int) *node {
 	if len(es) <= st.leafSize || depth >= st.maxDepth {
-		return leaf(es)
+		return st.leaf(es)
 	}
 	k, ok := st.bestKey(es)
 	if !ok {
-		return leaf(es)
+		return st.leaf(es)
 	}
 	n := &node{key: k}
 	kids := map[int32][]entry{}
@@ -239,8 +250,12 @@ func (st treeBuilder) split(es []entry, depth int) *node {
 			rest = append(rest, e)
 			continue
 		}
+		verified := e.verified
+		if pi := predIndex(&st.conds[e.rule], p); pi < 63 { // bit 63 is never set: sure stays distinct
+			verified |= 1 << uint(pi)
+		}
 		for _, v := range p.vals { // none: the rule can never match and is dropped
-			kids[v] = append(kids[v], entry{rule: e.rule, copies: e.copies * len(p.vals)})
+			kids[v] = append(kids[v], entry{rule: e.rule, copies: e.copies * len(p.vals), verified: verified})
 		}
 	}
 	for v := range kids {
@@ -321,12 +336,27 @@ func (st treeBuilder) bestKey(es []entry) (int32, bool) {
 }
 
 // leaf returns a leaf listing es.
-func leaf(es []entry) *node {
-	n := &node{key: -1, rules: make([]int32, len(es))}
+func (st treeBuilder) leaf(es []entry) *node {
+	n := &node{key: -1, rules: make([]int32, len(es)), verified: make([]uint64, len(es))}
 	for i, e := range es {
 		n.rules[i] = e.rule
+		n.verified[i] = e.verified
+		c := &st.conds[e.rule]
+		if len(c.preds) < 63 && e.verified == 1<<uint(len(c.preds))-1 && len(c.checks) == 0 && !c.residual {
+			n.verified[i] = sure
+		}
 	}
 	return n
+}
+
+// predIndex returns the index of p in c.preds.
+func predIndex(c *cond, p *pred) int {
+	for i := range c.preds {
+		if &c.preds[i] == p {
+			return i
+		}
+	}
+	return len(c.preds)
 }
 
 // sortedTiers returns the tiers by MinScore, highest first; none means the
