@@ -22,7 +22,12 @@ type mark struct{ line, col int }
 // worked out on demand: most files have no problem to locate, and a map of
 // every node of a large file costs as much as decoding it.
 type positions struct {
-	root *yaml.Node // nil: nothing to locate
+	root *yaml.Node // nil: nothing to locate (or not parsed yet: see src)
+
+	// src is the file when it was decoded without a node tree (fastDecode):
+	// the tree is parsed from it on first use, i.e. only to locate problems.
+	src      []byte
+	treeOnce sync.Once
 
 	once   sync.Once
 	byMark map[mark]string // key or value position → path; built on first use
@@ -30,10 +35,27 @@ type positions struct {
 
 func newPositions(root *yaml.Node) *positions { return &positions{root: root} }
 
+// lazyPositions locates paths in src, parsing it only when asked to.
+func lazyPositions(src []byte) *positions { return &positions{src: src} }
+
+// tree returns the node tree, parsing src on first use.
+func (p *positions) tree() *yaml.Node {
+	p.treeOnce.Do(func() {
+		if p.root == nil && p.src != nil {
+			var doc yaml.Node
+			if yaml.Load(p.src, &doc) == nil {
+				p.root = &doc
+			}
+			p.src = nil
+		}
+	})
+	return p.root
+}
+
 // find returns the position of path's value, or of its closest enclosing
 // path that the file has ("" is the document).
 func (p *positions) find(path string) mark {
-	if p == nil || p.root == nil {
+	if p == nil || p.tree() == nil {
 		return mark{}
 	}
 	n := p.root
@@ -88,7 +110,7 @@ func (p *positions) find(path string) mark {
 
 // pathAt returns the path of the key or value at m, "" if none.
 func (p *positions) pathAt(m mark) string {
-	if p == nil || p.root == nil {
+	if p == nil || p.tree() == nil {
 		return ""
 	}
 	p.once.Do(func() {
@@ -142,6 +164,23 @@ func DecodeYAML(r io.Reader, name string, v any) error {
 }
 
 func decodeStrict(b []byte, name string, v any) (*positions, error) {
+	if f, ok := v.(*File); ok {
+		// Most files are in the fast decoder's subset; it gives up on
+		// everything else, problems included, and the library decodes them.
+		var nf File
+		if fastDecode(b, &nf) == nil {
+			dst, src := reflect.ValueOf(f).Elem(), reflect.ValueOf(&nf).Elem()
+			for _, fl := range structFields(dst.Type()) {
+				dst.FieldByIndex(fl.index).Set(src.FieldByIndex(fl.index))
+			}
+			return lazyPositions(b), nil
+		}
+	}
+	return decodeSlow(b, name, v)
+}
+
+// decodeSlow is decodeStrict by the YAML library alone.
+func decodeSlow(b []byte, name string, v any) (*positions, error) {
 	var doc yaml.Node
 	err := yaml.Load(b, &doc)
 	if err != nil && !strings.Contains(err.Error(), "no documents in stream") {

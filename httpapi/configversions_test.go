@@ -155,3 +155,63 @@ func TestConfigIfMatch(t *testing.T) {
 	}
 	e.must(t, 200, "PUT", R+"/config", e.admin, cfg, "If-Match", put.Header.Get("ETag"))
 }
+
+// TestConfigPreferMinimal: PUT .../config with Prefer: return=minimal
+// replaces the config and answers 204 with only the new version (ETag) and
+// Preference-Applied; without it the answer is the whole config (200).
+// Problems are answered the same either way.
+func TestConfigPreferMinimal(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f := e.setupRegion(t, "P", 2, "ana", "ben")
+	R := "/v1/regions/" + f.Region
+	var cfg map[string]any
+	e.must(t, 200, "GET", R, e.admin, nil).JSON(t, &cfg)
+
+	var list struct {
+		Items []struct{ Seq uint64 }
+	}
+	newest := func() string {
+		e.must(t, 200, "GET", R+"/config/versions", e.admin, nil).JSON(t, &list)
+		return fmt.Sprintf(`"%d"`, list.Items[len(list.Items)-1].Seq)
+	}
+
+	cfg["name"] = "minimal"
+	min := e.must(t, 204, "PUT", R+"/config", e.admin, cfg, "Prefer", "handling=lenient, return=minimal")
+	if len(min.Body) != 0 {
+		t.Fatalf("204 with a body: %s", min.Body)
+	}
+	if got := min.Header.Get("Preference-Applied"); got != "return=minimal" {
+		t.Fatalf("Preference-Applied %q", got)
+	}
+	if etag, want := min.Header.Get("ETag"), newest(); etag != want {
+		t.Fatalf("ETag %q, want the version made, %q", etag, want)
+	}
+	var live struct{ Name string }
+	e.must(t, 200, "GET", R, e.admin, nil).JSON(t, &live)
+	if live.Name != "minimal" {
+		t.Fatalf("the minimal replacement did not land: name %q", live.Name)
+	}
+
+	// The ETag of a minimal answer works as the next If-Match.
+	cfg["name"] = "full"
+	full := e.must(t, 200, "PUT", R+"/config", e.admin, cfg, "If-Match", min.Header.Get("ETag"))
+	full.JSON(t, &live)
+	if live.Name != "full" || full.Header.Get("Preference-Applied") != "" {
+		t.Fatalf("full answer: name %q, Preference-Applied %q", live.Name, full.Header.Get("Preference-Applied"))
+	}
+	if etag, want := full.Header.Get("ETag"), newest(); etag != want {
+		t.Fatalf("ETag %q, want %q", etag, want)
+	}
+
+	// return=representation and unrelated preferences get the config.
+	e.must(t, 200, "PUT", R+"/config", e.admin, cfg, "Prefer", "return=representation")
+
+	// A bad config is a located problem, minimal or not; nothing changes.
+	cfg["time_zone"] = "Mars/Olympus"
+	before := e.snapshot(t, f.Region)
+	wantProblem(t, e.do(t, "PUT", R+"/config", e.admin, cfg, "Prefer", "return=minimal"), 422, "body.time_zone")
+	if e.snapshot(t, f.Region) != before {
+		t.Fatal("a rejected replacement changed the region")
+	}
+}

@@ -83,3 +83,15 @@ func TestItemIDsSortByCreation(t *testing.T) {
 		t.Fatalf("newItemID %q sorts before an id of 2026", id)
 	}
 }
+
+// TestPreferMinimal: Prefer headers (RFC 7240) that ask for return=minimal.
+func TestPreferMinimal(t *testing.T) {
+	for h, want := range map[string]bool{
+		"return=minimal": true, "Return = \"minimal\"": true, "wait=10, return=minimal; x=y": true,
+		"": false, "return=representation": false, "respond-async": false, "return=minimalist": false, "minimal": false,
+	} {
+		if got := preferMinimal(h); got != want {
+			t.Errorf("preferMinimal(%q) = %v, want %v", h, got, want)
+		}
+	}
+}

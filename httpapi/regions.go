@@ -74,14 +74,23 @@ func (a *API) routeRegions() {
 			return &configOut{Status: http.StatusOK, ETag: strconv.Quote(strconv.FormatUint(seq, 10)), Body: cfg.Regions[0]}, nil
 		})
 
-	huma.Register(a.api, a.op(opSpec{id: "put-region-config", maxBody: a.opts.MaxConfigBodyBytes, method: http.MethodPut, path: "/v1/regions/{region}/config",
+	putConfig := a.op(opSpec{id: "put-region-config", maxBody: a.opts.MaxConfigBodyBytes, method: http.MethodPut, path: "/v1/regions/{region}/config",
 		summary: "Replace a region's config", tags: []string{"regions"}, perm: permManage, errors: bodyErrors,
-		desc: "Replaces the region's whole config. Runtime state carries over: open items keep their owners, waiting items are routed again under the new rules. The body's id may be omitted; if present it must be the region's. Send If-Match with the config version you read (GET .../config/versions) to replace it only if nobody changed it since: otherwise 409 and nothing changes."}),
+		desc: "Replaces the region's whole config. Runtime state carries over: open items keep their owners, waiting items are routed again under the new rules. The body's id may be omitted; if present it must be the region's. Send If-Match with the config version you read (GET .../config/versions) to replace it only if nobody changed it since: otherwise 409 and nothing changes.\n\n" +
+			"The answer is the new config (200) with its version as ETag. A client that does not need the config back sends `Prefer: return=minimal` (RFC 7240): the answer is then 204 with no body, the ETag and `Preference-Applied: return=minimal`; problems are answered as without it."})
+	putConfig.Responses = map[string]*huma.Response{
+		"204": {Description: "Replaced; sent for `Prefer: return=minimal`: no body, the new version as ETag.", Headers: map[string]*huma.Param{
+			"ETag":               {Description: "The config's version, quoted (\"12\").", Schema: &huma.Schema{Type: huma.TypeString}},
+			"Preference-Applied": {Description: "`return=minimal`.", Schema: &huma.Schema{Type: huma.TypeString}},
+		}},
+	}
+	huma.Register(a.api, putConfig,
 		func(ctx context.Context, in *struct {
 			RegionPath
 			IfMatch string `header:"If-Match" maxLength:"40" doc:"The config version (the seq of its config entry, optionally quoted) this replacement is based on; the write fails with 409 if the config has changed since."`
+			Prefer  string `header:"Prefer" maxLength:"200" doc:"return=minimal (RFC 7240): answer 204 with the new version as ETag and no body instead of the whole config."`
 			Body    allot.Region
-		}) (*configOut, error) {
+		}) (*putConfigOut, error) {
 			var ifVersion uint64
 			if in.IfMatch != "" {
 				v, err := strconv.ParseUint(strings.Trim(strings.TrimPrefix(in.IfMatch, "W/"), `"`), 10, 64)
@@ -103,11 +112,15 @@ func (a *API) routeRegions() {
 			if err != nil {
 				return nil, a.problem(ctx, err, regionBodyLocator)
 			}
+			etag := strconv.Quote(strconv.FormatUint(res.ConfigVersion, 10))
+			if preferMinimal(in.Prefer) {
+				return &putConfigOut{Status: http.StatusNoContent, ETag: etag, PreferenceApplied: "return=minimal"}, nil
+			}
 			cfg, err := a.n.Config(ctx, in.Region)
 			if err != nil {
 				return nil, a.problem(ctx, err, nil)
 			}
-			return &configOut{Status: http.StatusOK, ETag: strconv.Quote(strconv.FormatUint(res.ConfigVersion, 10)), Body: cfg.Regions[0]}, nil
+			return &putConfigOut{Status: http.StatusOK, ETag: etag, Body: cfg.Regions[0]}, nil
 		})
 
 	huma.Register(a.api, a.op(opSpec{id: "validate-region-config", maxBody: a.opts.MaxConfigBodyBytes, method: http.MethodPost, path: "/v1/regions/{region}/config/validate",
@@ -213,6 +226,30 @@ func objPath(list string, i int) string { return fmt.Sprintf("regions[0].%s[%d]"
 
 func notFound(format string, args ...any) error {
 	return allot.Errorf(allot.ENOTFOUND, format, args...)
+}
+
+// putConfigOut is a replacement's answer: configOut, or (204) only the
+// version when the client preferred return=minimal.
+type putConfigOut struct {
+	Status            int
+	ETag              string `header:"ETag" doc:"The config's version, quoted (\"12\"): send it as If-Match with the next replacement to base it on this config."`
+	PreferenceApplied string `header:"Preference-Applied" doc:"return=minimal when the answer has no body (204)."`
+	Body              allot.Region
+}
+
+// preferMinimal reports whether a Prefer header (RFC 7240) asks for
+// return=minimal: a comma-separated list of preferences, each a token with
+// an optional (possibly quoted) value and ;-separated parameters, the token
+// case-insensitive.
+func preferMinimal(h string) bool {
+	for pref := range strings.SplitSeq(h, ",") {
+		pref, _, _ = strings.Cut(pref, ";")
+		k, v, ok := strings.Cut(pref, "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), "return") && strings.Trim(strings.TrimSpace(v), `"`) == "minimal" {
+			return true
+		}
+	}
+	return false
 }
 
 // configOut is a region's config with its version: the current one, or the

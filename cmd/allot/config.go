@@ -394,9 +394,11 @@ func etagVersion(hdr http.Header) uint64 {
 // (If-Match; 0: unconditionally), and returns the version it made (0 when
 // the server does not say). A config changed since base fails with 409.
 func (c *remote) replaceConfig(ctx context.Context, id string, r allot.Region, base uint64) (uint64, error) {
-	var hdr http.Header
+	// The answer's body would be the whole config again (megabytes for a
+	// large region): only its version (ETag) is wanted.
+	hdr := http.Header{"Prefer": {"return=minimal"}}
 	if base > 0 {
-		hdr = http.Header{"If-Match": {strconv.Quote(strconv.FormatUint(base, 10))}}
+		hdr.Set("If-Match", strconv.Quote(strconv.FormatUint(base, 10)))
 	}
 	ans, err := c.callWith(ctx, "PUT", regionPath(id)+"/config", hdr, r, nil)
 	if err != nil {

@@ -141,3 +141,75 @@ func writeConfig(t *testing.T, f *configfile.File) string {
 	}
 	return writeFile(t, "config.yaml", string(b))
 }
+
+// putRecorder records the Prefer header of every whole-config replacement
+// (PUT .../config) and the status and body size of its answer.
+type putRecorder struct {
+	mu   sync.Mutex
+	puts []recordedPut
+}
+
+type recordedPut struct {
+	prefer, applied, etag string
+	status, bodyBytes     int
+}
+
+func (p *putRecorder) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPut || !strings.HasSuffix(r.URL.Path, "/config") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		p.mu.Lock()
+		p.puts = append(p.puts, recordedPut{prefer: r.Header.Get("Prefer"), applied: rec.Header().Get("Preference-Applied"),
+			etag: rec.Header().Get("ETag"), status: rec.Code, bodyBytes: rec.Body.Len()})
+		p.mu.Unlock()
+		for k, vs := range rec.Header() {
+			w.Header()[k] = vs
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+	})
+}
+
+// TestWritersPreferMinimal: apply, import agents and config rollback ask
+// for return=minimal (the server answers 204 with only the version, not the
+// whole config) and still report the version the server made.
+func TestWritersPreferMinimal(t *testing.T) {
+	t.Parallel()
+	rec := &putRecorder{}
+	url, token := testServerWith(t, rec.wrap)
+	admin := token(store.RoleAdmin, "")
+	if code, out, errb := cli(t, "apply", "-f", example, "--url", url, "--token", admin, "--create"); code != 0 {
+		t.Fatalf("setup: %s%s", out, errb)
+	}
+	f := loadExample(t)
+	f.Regions[0].Queues[0].Members = f.Regions[0].Queues[0].Members[:1]
+	code, out, errb := cli(t, "apply", "-f", writeConfig(t, f), "--url", url, "--token", admin, "--yes")
+	if code != 0 || !strings.Contains(out, "applied as version") {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errb)
+	}
+	csv := writeFile(t, "agents.csv", "id,name,capacity\nzoe,Zoé Petit,4\n")
+	if code, out, errb := cli(t, "import", csv, "--region", "fr", "--url", url, "--token", admin); code != 0 {
+		t.Fatalf("import: exit %d\n%s%s", code, out, errb)
+	}
+	if code, out, errb := cli(t, "config", "rollback", "1", "--region", "fr", "--url", url, "--token", admin, "--yes"); code != 0 {
+		t.Fatalf("rollback: exit %d\n%s%s", code, out, errb)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.puts) != 3 {
+		t.Fatalf("%d replacements, want 3 (apply, import, rollback): %+v", len(rec.puts), rec.puts)
+	}
+	for i, p := range rec.puts {
+		if p.prefer != "return=minimal" || p.status != http.StatusNoContent || p.bodyBytes != 0 || p.applied != "return=minimal" || p.etag == "" {
+			t.Errorf("replacement %d: %+v, want Prefer return=minimal answered 204 with an ETag and no body", i, p)
+		}
+	}
+	// apply printed the version the minimal answer's ETag names.
+	if want := "applied as version " + strings.Trim(rec.puts[0].etag, `"`); !strings.Contains(out, want) {
+		t.Errorf("apply printed %q, want %q", out, want)
+	}
+}
