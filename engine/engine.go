@@ -66,8 +66,9 @@ type Engine struct {
 type Option func(*Engine)
 
 // WithoutCandidates makes explanations leave out the per-candidate list (the
-// filter that excluded each member, the scores of each eligible one). Routing
-// is unchanged; decisions get cheaper. The simulator uses it; the server does
+// filter that excluded each member, the scores of each eligible one) and the
+// list of scoring rules that matched (the score stays). Routing is
+// unchanged; decisions get cheaper. The simulator uses it; the server does
 // not, so every stored decision explains itself in full.
 func WithoutCandidates() Option { return func(e *Engine) { e.candidates = false } }
 
@@ -473,7 +474,7 @@ func (e *Engine) classify(x *item) *queue {
 	x.it.Tier = res.Tier
 	x.tierIdx = e.tierIndex(res.Tier)
 	x.scoring = nil
-	if len(res.ScoringRules) > 0 {
+	if len(res.ScoringRules) > 0 && e.candidates { // summary explanations leave the list out
 		x.scoring = make([]string, len(res.ScoringRules))
 		for i, s := range res.ScoringRules {
 			x.scoring[i] = e.scoringNames[s]

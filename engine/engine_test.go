@@ -217,13 +217,14 @@ func TestRuleActions(t *testing.T) {
 
 func TestExplanationNamesFilterAndScores(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, config().
+	b := config().
 		agent("ana", 5).a(func(a *allot.Agent) { a.Presence = "lunch" }).
 		agent("bo", 5).a(func(a *allot.Agent) { a.Skills = map[string]int{"fr": 1} }).
 		agent("cy", 5).a(func(a *allot.Agent) { a.Skills = map[string]int{"fr": 3} }).
 		queue("q", allot.RoundRobin, "ana", "bo", "cy").
 		scoring("big", `item.budget >= 100`, 40).
-		rule("fr", `item.lang == "fr"`, "q").ru(func(r *allot.Rule) { r.Skills = []allot.SkillReq{{Skill: "fr", MinLevel: 2}} }))
+		rule("fr", `item.lang == "fr"`, "q").ru(func(r *allot.Rule) { r.Skills = []allot.SkillReq{{Skill: "fr", MinLevel: 2}} })
+	h := newHarness(t, b)
 	ds := h.arrive("x", map[string]any{"lang": "fr", "budget": 150})
 	d := ds[0]
 	exp := d.Explanation
@@ -242,6 +243,24 @@ func TestExplanationNamesFilterAndScores(t *testing.T) {
 	}
 	if got := exp.Filtered(); !reflect.DeepEqual(got, map[string]int{"presence": 1, "skills": 1}) {
 		t.Errorf("Filtered() = %v", got)
+	}
+
+	// The summary (WithoutCandidates) decides the same and keeps rule,
+	// score, tier, queue, policy and reason, without candidates or the
+	// scoring rules' names.
+	clock := &allot.ManualClock{T: t0}
+	se, err := New(b.config(), "eu", clock, WithoutCandidates())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sds, err := se.Apply(ItemArrived{Item: allot.Item{ID: "x", Type: "lead", Attributes: map[string]any{"lang": "fr", "budget": 150}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd, sx := sds[0], sds[0].Explanation
+	if sd.Agent != "cy" || sx.Rule != "fr" || sx.Score != 40 || sx.Tier != exp.Tier || sx.Queue != "q" || sx.Policy != exp.Policy ||
+		sx.Reason != exp.Reason || sx.Candidates != nil || sx.ScoringRules != nil {
+		t.Fatalf("summary decision %+v explanation %+v; want the full one's without candidates and scoring rules", sd, sx)
 	}
 }
 
