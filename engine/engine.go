@@ -104,29 +104,32 @@ type item struct {
 	basePriority int
 	arrival      uint64
 	units        int
-	typeIdx      int                 // number of its type (Engine.typeOf); -1 in a dry run of an unseen type
 	q            *queue              // queue it waits in or was assigned from; nil = unroutable
 	owner        *routing.AgentState // nil unless assigned/working
-	waiting      bool
-	rule         int      // index into region.Rules, -1 = default queue / none
-	scoring      []string // names of the scoring rules that matched; shared by its explanations, never modified
-	tierIdx      int
+	rule         int                 // index into region.Rules, -1 = default queue / none
+	scoring      []string            // names of the scoring rules that matched; shared by its explanations, never modified
 	excluded     []string
-	slaSet       bool // DueAt was computed by the engine (not given by the item)
 
 	slaMinutes int       // response SLA of the current routing (rule's, else queue's; 0 = none)
 	touchBy    time.Time // an untouched assignment is taken back at this time
 	offerEnds  time.Time // an unaccepted offer times out at this time
 	waitSince  time.Time // when the item started waiting in waitQueue
 	waitQueue  *queue
-	aged       int                 // aging steps added to the priority while waiting in waitQueue
 	dropped    uint64              // bit i: the rule's skill i is no longer required (relaxed)
 	handedFrom *routing.AgentState // the owner whose absence handed it over (hand-back)
 	skills     []allot.SkillReq    // the rule's skills minus the dropped ones (nil: all)
 	prioBase   int                 // the priority classification gave (before aging)
-	reassigns  int                 // SLA re-assignments so far
-	escalated  bool                // escalated: no more re-assignments for neglect
 	timerGen   uint64              // generation of the item's live timer
+
+	// The small fields together (an item is allocated per arrival: its size
+	// class matters).
+	typeIdx   int32 // number of its type (Engine.typeOf); -1 in a dry run of an unseen type
+	tierIdx   int32
+	aged      int32 // aging steps added to the priority while waiting in waitQueue
+	reassigns int32 // SLA re-assignments so far
+	waiting   bool
+	slaSet    bool // DueAt was computed by the engine (not given by the item)
+	escalated bool // escalated: no more re-assignments for neglect
 
 	// While waiting: the verdicts of the queue profile's static filters for
 	// each member of q (routing.Profile.StaticMask), computed when it was
@@ -444,14 +447,14 @@ func (e *Engine) arrive(in allot.Item) error {
 // typeOf returns the number of item type typ and the capacity units of one
 // such item (1 for a type the region does not configure). A type not seen
 // before gets the next number when add is set, else -1.
-func (e *Engine) typeOf(typ string, add bool) (idx, units int) {
+func (e *Engine) typeOf(typ string, add bool) (idx int32, units int) {
 	if i, ok := e.typeIdx[typ]; ok {
-		return i, e.typeUnits[i]
+		return int32(i), e.typeUnits[i]
 	}
 	if !add {
 		return -1, 1
 	}
-	return e.addType(typ, 1), 1
+	return int32(e.addType(typ, 1)), 1
 }
 
 func (e *Engine) addType(name string, units int) int {
@@ -472,7 +475,7 @@ func (e *Engine) classify(x *item) *queue {
 	e.scoringBuf = res.ScoringRules
 	x.it.Score = res.Score
 	x.it.Tier = res.Tier
-	x.tierIdx = e.tierIndex(res.Tier)
+	x.tierIdx = int32(e.tierIndex(res.Tier))
 	x.scoring = nil
 	if len(res.ScoringRules) > 0 && e.candidates { // summary explanations leave the list out
 		x.scoring = make([]string, len(res.ScoringRules))
@@ -530,8 +533,8 @@ func (e *Engine) prepare(x *item, q *queue, pull bool) *routing.Cycle {
 	c := &e.cycle
 	c.Item = &x.it
 	c.Units = x.units
-	c.TypeIndex = x.typeIdx
-	c.TierIndex = x.tierIdx
+	c.TypeIndex = int(x.typeIdx)
+	c.TierIndex = int(x.tierIdx)
 	c.Skills, c.Match = e.requirements(x)
 	c.Excluded = x.excluded
 	c.Pull = pull
@@ -634,7 +637,7 @@ func (e *Engine) enqueue(x *item, q *queue) {
 		// a reconfigure) keeps the clock running.
 		x.waitSince, x.waitQueue, x.aged = e.now, q, 0
 	}
-	x.it.Priority = x.prioBase + x.aged
+	x.it.Priority = x.prioBase + int(x.aged)
 	x.waiting = true
 	x.q = q
 	x.it.Status = allot.StatusQueued
@@ -669,7 +672,7 @@ func (e *Engine) assign(x *item, q *queue, m *routing.Member, cause string, exp 
 		x.it.Status = allot.StatusOffered
 	}
 	a.Load += x.units
-	a.AddTypeLoad(x.typeIdx, x.units)
+	a.AddTypeLoad(int(x.typeIdx), x.units)
 	a.Open++
 	x.waitSince, x.waitQueue = time.Time{}, nil
 	if offer {
@@ -744,7 +747,7 @@ func (e *Engine) unown(x *item) *routing.AgentState {
 		return nil
 	}
 	a.Load -= x.units
-	a.AddTypeLoad(x.typeIdx, -x.units)
+	a.AddTypeLoad(int(x.typeIdx), -x.units)
 	a.Open--
 	x.owner = nil
 	x.it.Owner = ""
@@ -1070,7 +1073,7 @@ func (e *Engine) own(x *item, a *routing.AgentState, q *queue) {
 	x.it.Owner = a.Agent.ID
 	x.it.Status = allot.StatusAssigned
 	a.Load += x.units
-	a.AddTypeLoad(x.typeIdx, x.units)
+	a.AddTypeLoad(int(x.typeIdx), x.units)
 	a.Open++
 	x.waitSince, x.waitQueue = time.Time{}, nil
 	e.startTouchClock(x)

@@ -109,10 +109,10 @@ func (e *Engine) Reconfigure(cfg allot.Config) ([]allot.Decision, error) {
 				}
 				y.rule = ruleIndex(ne.region, x.it.Rule)
 				if ti, ok := ne.tierIdx[x.it.Tier]; ok {
-					y.tierIdx = ti
+					y.tierIdx = int32(ti)
 				}
 				a.Load += y.units
-				a.AddTypeLoad(y.typeIdx, y.units)
+				a.AddTypeLoad(int(y.typeIdx), y.units)
 				a.Open++
 				ne.armItem(y) // the SLA clock keeps running
 				continue

@@ -329,10 +329,10 @@ func nextAging(x *item) (time.Time, bool) {
 	if limit == 0 {
 		limit = 10
 	}
-	if x.aged >= limit {
+	if int(x.aged) >= limit {
 		return time.Time{}, false
 	}
-	return x.waitSince.Add(time.Duration((x.aged+1)*q.AgingMinutes) * time.Minute), true
+	return x.waitSince.Add(time.Duration((int(x.aged)+1)*q.AgingMinutes) * time.Minute), true
 }
 
 // nextDrop returns when the next optional skill of x's rule is due to be
@@ -382,7 +382,7 @@ func (e *Engine) itemTimer(x *item) {
 			// Eligibility is unchanged, so nothing else is due.
 			x.q.waiting.Delete(x)
 			x.aged++
-			x.it.Priority = x.prioBase + x.aged
+			x.it.Priority = x.prioBase + int(x.aged)
 			x.q.waiting.ReplaceOrInsert(x)
 			e.armItem(x)
 			return
@@ -416,7 +416,7 @@ func (e *Engine) neglected(x *item) {
 	if q != nil && q.cfg.MaxReassignments > 0 {
 		limit = q.cfg.MaxReassignments
 	}
-	if x.reassigns <= limit {
+	if int(x.reassigns) <= limit {
 		e.routeFrom(x, cause, from)
 		e.dispatchAgent(a, "capacity_freed")
 		return
