@@ -57,7 +57,10 @@ func TestFastPathMatchesCEL(t *testing.T) {
 		}
 	})
 	t.Logf("the fast path took %d of %d conditions", took, total)
-	if total > 0 && took*10 < total {
+	// The generator hits the fast path about 12 % of the time; this guard
+	// only catches a generator that has stopped reaching it (2 % leaves
+	// a chance of a false alarm of about 4e-5 at 100 draws).
+	if total > 0 && took*50 < total {
 		t.Errorf("the fast path took %d of %d conditions: the generator misses it", took, total)
 	}
 }
