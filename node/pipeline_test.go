@@ -138,14 +138,7 @@ func sameAsStore(t *testing.T, n *node.Node, st store.Store, region string) {
 func TestAnswersFollowTheirCommit(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	inner := openStore(t, filepath.Join(t.TempDir(), "allot.db"))
-	defer inner.Close()
-	fs := newFaultyStore(inner)
-	n := quietNode(t, fs)
-	defer n.Close()
-	if _, err := n.CreateRegion(ctx, "test", regionCfg("eu", 5, 1000)); err != nil {
-		t.Fatal(err)
-	}
+	inner, fs, n := faultyRegion(t, 5, 1000)
 	// Slow down some commits so that batches pile up behind them.
 	stop := make(chan struct{})
 	var releaser sync.WaitGroup
@@ -208,14 +201,7 @@ func TestAnswersFollowTheirCommit(t *testing.T) {
 func TestFailedCommitRebuildsTheRegion(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	inner := openStore(t, filepath.Join(t.TempDir(), "allot.db"))
-	defer inner.Close()
-	fs := newFaultyStore(inner)
-	n := quietNode(t, fs)
-	defer n.Close()
-	if _, err := n.CreateRegion(ctx, "test", regionCfg("eu", 3, 100)); err != nil {
-		t.Fatal(err)
-	}
+	inner, fs, n := faultyRegion(t, 3, 100)
 	if _, err := n.Submit(ctx, "eu", node.Command{Actor: "test", Event: arrive("before", "ext-before")}); err != nil {
 		t.Fatal(err)
 	}
@@ -284,14 +270,7 @@ func TestFailedCommitRebuildsTheRegion(t *testing.T) {
 func TestFailedReloadStopsTheRegion(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	inner := openStore(t, filepath.Join(t.TempDir(), "allot.db"))
-	defer inner.Close()
-	fs := newFaultyStore(inner)
-	n := quietNode(t, fs)
-	defer n.Close()
-	if _, err := n.CreateRegion(ctx, "test", regionCfg("eu", 3, 100)); err != nil {
-		t.Fatal(err)
-	}
+	inner, fs, n := faultyRegion(t, 3, 100)
 	fs.setFail(fs.commitCount() + 1)
 	fs.mu.Lock()
 	fs.entryErr = errors.New("injected read failure")
@@ -332,14 +311,7 @@ func TestFailedReloadStopsTheRegion(t *testing.T) {
 func TestIdempotencyAcrossPipelinedBatches(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	inner := openStore(t, filepath.Join(t.TempDir(), "allot.db"))
-	defer inner.Close()
-	fs := newFaultyStore(inner)
-	n := quietNode(t, fs)
-	defer n.Close()
-	if _, err := n.CreateRegion(ctx, "test", regionCfg("eu", 3, 100)); err != nil {
-		t.Fatal(err)
-	}
+	_, fs, n := faultyRegion(t, 3, 100)
 	gate := fs.setHold(fs.commitCount() + 1)
 	cmd := func(id string) node.Command {
 		return node.Command{Actor: "test", Event: arrive(id, ""), IdempotencyKey: "k", RequestHash: "h",
@@ -371,4 +343,20 @@ func TestIdempotencyAcrossPipelinedBatches(t *testing.T) {
 	if fs.isCommitted("two") {
 		t.Fatal("the second command ran")
 	}
+}
+
+// faultyRegion opens a real SQLite store behind a fault-injecting one, a
+// node on it, and region "eu" with agents agents of capacity capacity; all
+// are closed when the test ends.
+func faultyRegion(t *testing.T, agents, capacity int) (store.Store, *faultyStore, *node.Node) {
+	t.Helper()
+	inner := openStore(t, filepath.Join(t.TempDir(), "allot.db"))
+	t.Cleanup(func() { inner.Close() })
+	fs := newFaultyStore(inner)
+	n := quietNode(t, fs)
+	t.Cleanup(func() { n.Close() })
+	if _, err := n.CreateRegion(context.Background(), "test", regionCfg("eu", agents, capacity)); err != nil {
+		t.Fatal(err)
+	}
+	return inner, fs, n
 }
