@@ -47,7 +47,7 @@ type Explanation struct {
 	Sticky       bool     `json:"sticky,omitempty"` // the owner of related work was chosen
 	// Candidates lists every member of the queue considered, in queue order:
 	// the filter that excluded it, or its scores.
-	Candidates []Candidate `json:"candidates,omitempty"`
+	Candidates Candidates `json:"candidates,omitzero"`
 	// Reason summarises the outcome in a sentence.
 	Reason string `json:"reason,omitempty"`
 }
@@ -74,9 +74,9 @@ type Score struct {
 // Filtered counts the excluded candidates per filter.
 func (e *Explanation) Filtered() map[string]int {
 	m := map[string]int{}
-	for _, c := range e.Candidates {
-		if c.Filter != "" {
-			m[c.Filter]++
+	for i := range e.Candidates.Len() {
+		if rj, ok := e.Candidates.Rejected(i); ok {
+			m[rj.Filter]++
 		}
 	}
 	return m
@@ -84,10 +84,9 @@ func (e *Explanation) Filtered() map[string]int {
 
 // Chosen returns the chosen candidate, or nil.
 func (e *Explanation) Chosen() *Candidate {
-	for i := range e.Candidates {
-		if e.Candidates[i].Chosen {
-			return &e.Candidates[i]
-		}
+	if i := e.Candidates.Chosen(); i >= 0 {
+		c := e.Candidates.At(i)
+		return &c
 	}
 	return nil
 }

@@ -76,6 +76,7 @@ type queue struct {
 	cfg     *allot.Queue
 	idx     int
 	profile *routing.Profile
+	names   *allot.CandidateNames // profile.Names(members): what its explanations' candidates refer to
 	index   *routing.QueueIndex
 	members []*routing.Member
 	waiting *btree.BTreeG[*item]
@@ -240,6 +241,7 @@ func New(cfg allot.Config, regionID string, clock allot.Clock, opts ...Option) (
 			e.member[ai] = append(e.member[ai], membership{q: q, m: m})
 		}
 		q.index = routing.NewQueueIndex(q.members)
+		q.names = prof.Names(q.members)
 		e.queues[i] = q
 		e.queueIdx[qc.ID] = i
 	}
@@ -540,8 +542,10 @@ func (e *Engine) prepare(x *item, q *queue, pull bool) *routing.Cycle {
 	c.Pull = pull
 	c.Now = e.now
 	c.Sticky = nil
+	c.Names = nil
 	if q != nil {
 		c.Prepare(q.index)
+		c.Names = q.names
 	} else {
 		c.Prepare(nil)
 	}
@@ -995,7 +999,7 @@ func (e *Engine) next(agent string) error {
 	c := e.prepare(x, ms.q, true)
 	exp := e.explanation(x, fmt.Sprintf("%s asked for the next item; this is the best waiting item it is eligible for", agent))
 	exp.Policy = ms.q.cfg.Policy
-	exp.Candidates = []allot.Candidate{{Agent: agent, Chosen: true}}
+	exp.Candidates = allot.MustCandidates(allot.Candidate{Agent: agent, Chosen: true})
 	_ = c
 	e.assign(x, ms.q, ms.m, "next", exp, "")
 	return nil

@@ -233,12 +233,12 @@ func TestExplanationNamesFilterAndScores(t *testing.T) {
 	}
 	want := []struct{ agent, filter string }{{"ana", "presence"}, {"bo", "skills"}, {"cy", ""}}
 	for i, w := range want {
-		c := exp.Candidates[i]
+		c := exp.Candidates.At(i)
 		if c.Agent != w.agent || c.Filter != w.filter {
 			t.Errorf("candidate %d = %+v, want agent %s filtered by %q", i, c, w.agent, w.filter)
 		}
 	}
-	if c := exp.Candidates[2]; !c.Chosen || len(c.Scores) != 1 || c.Scores[0].Scorer != "round_robin" {
+	if c := exp.Candidates.At(2); !c.Chosen || len(c.Scores) != 1 || c.Scores[0].Scorer != "round_robin" {
 		t.Errorf("chosen candidate %+v, want chosen with its round_robin score", c)
 	}
 	if got := exp.Filtered(); !reflect.DeepEqual(got, map[string]int{"presence": 1, "skills": 1}) {
@@ -259,7 +259,7 @@ func TestExplanationNamesFilterAndScores(t *testing.T) {
 	}
 	sd, sx := sds[0], sds[0].Explanation
 	if sd.Agent != "cy" || sx.Rule != "fr" || sx.Score != 40 || sx.Tier != exp.Tier || sx.Queue != "q" || sx.Policy != exp.Policy ||
-		sx.Reason != exp.Reason || sx.Candidates != nil || sx.ScoringRules != nil {
+		sx.Reason != exp.Reason || !sx.Candidates.IsZero() || sx.ScoringRules != nil {
 		t.Fatalf("summary decision %+v explanation %+v; want the full one's without candidates and scoring rules", sd, sx)
 	}
 }
@@ -317,9 +317,9 @@ func TestReleaseNeverGoesBackToSameAgent(t *testing.T) {
 		t.Fatalf("second release: %+v, want queued (both agents excluded)", ds)
 	}
 	var ex *allot.Candidate
-	for i := range ds[0].Explanation.Candidates {
-		if ds[0].Explanation.Candidates[i].Agent == "ana" {
-			ex = &ds[0].Explanation.Candidates[i]
+	for i := range ds[0].Explanation.Candidates.Len() {
+		if c := ds[0].Explanation.Candidates.At(i); c.Agent == "ana" {
+			ex = &c
 		}
 	}
 	if ex == nil || ex.Filter != "exclusion" {
@@ -395,7 +395,7 @@ func TestScheduleShiftStartDispatches(t *testing.T) {
 		a.Schedule = &allot.Schedule{TimeZone: "Europe/Paris", Shifts: []allot.Shift{{Days: "mon-fri", Start: "14:00", End: "18:00"}}}
 	}).queue("q", allot.RoundRobin, "ana").defaultQueue("q"))
 	// t0 is 10:00 in Paris: off shift.
-	if ds := h.arrive("x", nil); ds[0].Kind != allot.DecisionQueued || ds[0].Explanation.Candidates[0].Filter != "schedule" {
+	if ds := h.arrive("x", nil); ds[0].Kind != allot.DecisionQueued || ds[0].Explanation.Candidates.At(0).Filter != "schedule" {
 		t.Fatalf("%+v, want queued because of the schedule", ds)
 	}
 	wake := h.e.NextWake()
@@ -438,7 +438,7 @@ func TestDailyCapResetsAtLocalMidnight(t *testing.T) {
 	h.arrive("a", nil)
 	h.arrive("b", nil)
 	ds := h.arrive("c", nil)
-	if ds[0].Kind != allot.DecisionQueued || ds[0].Explanation.Candidates[0].Filter != "caps" {
+	if ds[0].Kind != allot.DecisionQueued || ds[0].Explanation.Candidates.At(0).Filter != "caps" {
 		t.Fatalf("third lead of the day: %+v, want queued by caps", ds)
 	}
 	midnight := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
@@ -459,7 +459,7 @@ func TestCapacityUnitsAcrossTypes(t *testing.T) {
 	h := newHarness(t, b)
 	h.apply(ItemArrived{Item: allot.Item{ID: "c1", Type: "case"}})
 	ds := h.apply(ItemArrived{Item: allot.Item{ID: "c2", Type: "case"}})
-	if ds[0].Kind != allot.DecisionQueued || ds[0].Explanation.Candidates[0].Reason == "" {
+	if ds[0].Kind != allot.DecisionQueued || ds[0].Explanation.Candidates.At(0).Reason == "" {
 		t.Fatalf("second case: %+v, want queued (type limit)", ds)
 	}
 	if got := assignedTo(t, h.apply(ItemArrived{Item: allot.Item{ID: "l1", Type: "lead"}})); got != "ana" {

@@ -459,7 +459,7 @@ func runChecked(t *rapid.T, cfg allot.Config, steps []step) []allot.Decision {
 		all = append(all, tds...)
 		if os.Getenv("PROP_DEBUG") != "" {
 			for _, d := range tds {
-				t.Logf("step %d tick: %s %s agent=%s from=%s queue=%s cause=%s at=%v cands=%+v", si, d.Kind, d.Item, d.Agent, d.From, d.Queue, d.Cause, d.At, d.Explanation.Candidates)
+				t.Logf("step %d tick: %s %s agent=%s from=%s queue=%s cause=%s at=%v cands=%+v", si, d.Kind, d.Item, d.Agent, d.From, d.Queue, d.Cause, d.At, d.Explanation.Candidates.List())
 			}
 		}
 		// Judge tick decisions against the items as the tick left them (their
@@ -514,6 +514,19 @@ func runChecked(t *rapid.T, cfg allot.Config, steps []step) []allot.Decision {
 // decisions judges each decision with the oracle and applies it to the model.
 func (m *model) decisions(t *rapid.T, si int, lookup func(string) (allot.Item, bool), ds []allot.Decision) {
 	for _, d := range ds {
+		// The explanation's candidates are well formed and name the
+		// agent the item went to as the one chosen.
+		if x := d.Explanation; x != nil {
+			if err := x.Candidates.Validate(); err != nil {
+				t.Fatalf("step %d: %s of %s: %v", si, d.Kind, d.Item, err)
+			}
+			switch d.Kind {
+			case allot.DecisionAssigned, allot.DecisionOffered, allot.DecisionReassigned:
+				if c := x.Candidates.Chosen(); x.Candidates.Len() > 0 && (c < 0 || x.Candidates.Agent(c) != d.Agent) {
+					t.Fatalf("step %d: %s of %s to %s: chosen candidate %d of %+v", si, d.Kind, d.Item, d.Agent, c, x.Candidates.List())
+				}
+			}
+		}
 		if strings.HasPrefix(d.Cause, "relaxed: dropped skill ") {
 			it, _ := lookup(d.Item)
 			name := strings.Fields(d.Cause)[3]

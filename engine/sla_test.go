@@ -318,7 +318,7 @@ func TestHolidaysAreLocalDaysOff(t *testing.T) {
 	}
 	h.clock.Set(start)
 	ds := h.arrive("during", nil)
-	if ds[0].Kind != allot.DecisionQueued || ds[0].Explanation.Candidates[0].Filter != "schedule" {
+	if ds[0].Kind != allot.DecisionQueued || ds[0].Explanation.Candidates.At(0).Filter != "schedule" {
 		t.Fatalf("on the holiday: %+v, want queued (absent)", ds)
 	}
 	if w := h.e.NextWake(); !w.Equal(end) {

@@ -7,10 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 	"strings"
 	"time"
 
+	"github.com/allot/allot"
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/prometheus/client_golang/prometheus"
@@ -101,6 +103,9 @@ func New(n *node.Node, opts Options) *API {
 			Description: "An API token. Roles: admin (everything), manager (its region), agent (its own presence and items), integration (item intake and reads)."},
 	}
 	cfg.Security = []map[string][]string{{"bearer": {}}}
+	// An explanation's candidates are a compact table in memory and a list
+	// of Candidate objects on the wire (allot.Candidates marshals so).
+	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[allot.Candidates](), reflect.TypeFor[[]allot.Candidate]())
 	a.api = humago.New(a.mux, cfg)
 	a.api.UseMiddleware(a.authMiddleware)
 

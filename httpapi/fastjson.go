@@ -270,39 +270,40 @@ func appendExplanation(b []byte, x *allot.Explanation) []byte {
 		field("sticky")
 		b = append(b, "true"...)
 	}
-	if len(x.Candidates) > 0 {
+	if cs := x.Candidates; cs.Len() > 0 {
 		field("candidates")
 		b = append(b, '[')
-		for i := range x.Candidates {
-			c := &x.Candidates[i]
+		for i := range cs.Len() {
 			if i > 0 {
 				b = append(b, ',')
 			}
 			b = append(b, `{"agent":`...)
-			b = appendString(b, c.Agent)
-			if c.Filter != "" {
-				b = append(b, `,"filter":`...)
-				b = appendString(b, c.Filter)
+			b = appendString(b, cs.Agent(i))
+			if rj, ok := cs.Rejected(i); ok {
+				if rj.Filter != "" {
+					b = append(b, `,"filter":`...)
+					b = appendString(b, rj.Filter)
+				}
+				if rj.Reason != "" {
+					b = append(b, `,"reason":`...)
+					b = appendString(b, rj.Reason)
+				}
 			}
-			if c.Reason != "" {
-				b = append(b, `,"reason":`...)
-				b = appendString(b, c.Reason)
-			}
-			if len(c.Scores) > 0 {
+			if vs := cs.ScoreValues(i); len(vs) > 0 {
 				b = append(b, `,"scores":[`...)
-				for j, s := range c.Scores {
+				for j, v := range vs {
 					if j > 0 {
 						b = append(b, ',')
 					}
 					b = append(b, `{"scorer":`...)
-					b = appendString(b, s.Scorer)
+					b = appendString(b, cs.Names.Scorers[j])
 					b = append(b, `,"value":`...)
-					b = strconv.AppendInt(b, s.Value, 10)
+					b = strconv.AppendInt(b, v, 10)
 					b = append(b, '}')
 				}
 				b = append(b, ']')
 			}
-			if c.Chosen {
+			if cs.IsChosen(i) {
 				b = append(b, `,"chosen":true`...)
 			}
 			b = append(b, '}')

@@ -46,17 +46,21 @@ func TestFastJSONMatchesEncodingJSON(t *testing.T) {
 		if rng.IntN(5) == 0 {
 			x.ScoringRules = []string{}
 		}
+		var list []allot.Candidate
+		scorers := []string{str(), str(), str()}
 		for range rng.IntN(6) {
-			c := allot.Candidate{Agent: str(), Chosen: rng.IntN(4) == 0}
+			c := allot.Candidate{Agent: str()}
 			if rng.IntN(2) == 0 {
 				c.Filter, c.Reason = maybe(str()), maybe(str())
 			} else {
-				for range rng.IntN(3) {
-					c.Scores = append(c.Scores, allot.Score{Scorer: str(), Value: rng.Int64() - rng.Int64()})
+				c.Chosen = rng.IntN(4) == 0
+				for j := range rng.IntN(3) {
+					c.Scores = append(c.Scores, allot.Score{Scorer: scorers[j], Value: rng.Int64() - rng.Int64()})
 				}
 			}
-			x.Candidates = append(x.Candidates, c)
+			list = append(list, c)
 		}
+		x.Candidates = allot.MustCandidates(list...)
 		return x
 	}
 	decision := func() *allot.Decision {
@@ -129,10 +133,11 @@ func TestFastJSONMatchesEncodingJSON(t *testing.T) {
 		it.CreatedAt = time.Date(2026, 11, 23, 9, 0, 0, j, time.UTC)
 		it.Decision = &allot.Decision{Seq: uint64(j), At: it.CreatedAt, Kind: allot.DecisionAssigned, Item: it.ID, Agent: "a", Cause: "arrival",
 			Explanation: &allot.Explanation{Policy: allot.RoundRobin, Queue: "main"}}
+		var list []allot.Candidate
 		for k := range 50 {
-			it.Decision.Explanation.Candidates = append(it.Decision.Explanation.Candidates,
-				allot.Candidate{Agent: fmt.Sprintf("agent%04d", k), Scores: []allot.Score{{Scorer: "round_robin", Value: int64(k - j)}}, Chosen: k == j%50})
+			list = append(list, allot.Candidate{Agent: fmt.Sprintf("agent%04d", k), Scores: []allot.Score{{Scorer: "round_robin", Value: int64(k - j)}}, Chosen: k == j%50})
 		}
+		it.Decision.Explanation.Candidates = allot.MustCandidates(list...)
 		big.Results = append(big.Results, BulkResult{Index: j, Status: 201, Item: it})
 	}
 	big.Created = 300

@@ -149,6 +149,9 @@ type Cycle struct {
 	Sticky    *AgentState // owner of related work, or nil
 	Pull      bool        // an agent asked for next: manual agents are eligible
 	Now       time.Time
+	// Names, when set, is the queue's candidate table (Profile.Names of
+	// the members Run gets), shared by the explanations Run records.
+	Names *allot.CandidateNames
 
 	// Aggregates over the eligible members, set by PreScorers.
 	SumWeight, SumVC, SumTierVC int64
@@ -169,11 +172,12 @@ type Profile struct {
 
 	// Check, when non-nil, is Filters fused into one function for speed
 	// (one call per member instead of one interface call per filter). It
-	// must return exactly what running Filters in order returns: the first
-	// rejection and the name of its filter, or the zero Status and "".
-	// plugins.ForQueue sets it for the standard chain; a profile with other
-	// filters leaves it nil.
-	Check func(c *Cycle, m *Member) (Status, string)
+	// returns 0 when every filter admits the member, else 1+k where
+	// Rejections[k] is the first rejection running Filters in order gives
+	// (its filter's name and reason). plugins.ForQueue sets both for the
+	// standard chain; a profile with other filters leaves them nil.
+	Check      func(c *Cycle, m *Member) int
+	Rejections []allot.Rejection
 
 	// Static lists the filters among Filters whose verdict depends only on
 	// the item (its attributes, requirements and exclusions) and on the
@@ -206,10 +210,15 @@ next:
 // MaskHas reports whether mask (from StaticMask) admits members[i].
 func MaskHas(mask []uint64, i int) bool { return bitset(mask).has(i) }
 
-// Eligible runs the filters for one member and returns the first rejection.
+// Eligible runs the filters for one member and returns the first rejection
+// and its filter's name.
 func (p *Profile) Eligible(c *Cycle, m *Member) (Status, string) {
 	if p.Check != nil {
-		return p.Check(c, m)
+		if k := p.Check(c, m); k > 0 {
+			r := p.Rejections[k-1]
+			return Status{Reason: r.Reason}, r.Filter
+		}
+		return Status{}, ""
 	}
 	for _, f := range p.Filters {
 		if s := f.Filter(c, m); !s.OK() {
@@ -219,41 +228,85 @@ func (p *Profile) Eligible(c *Cycle, m *Member) (Status, string) {
 	return Status{}, ""
 }
 
+// Names returns the table a Candidates list of these members refers to: the
+// members' agent ids, the profile's Rejections and its scorers' names. The
+// engine makes one per queue and sets it as every cycle's Names.
+func (p *Profile) Names(members []*Member) *allot.CandidateNames {
+	n := &allot.CandidateNames{
+		Agents:     make([]string, len(members)),
+		Rejections: slices.Clone(p.Rejections),
+		Scorers:    make([]string, len(p.Scorers)),
+	}
+	for i, m := range members {
+		n.Agents[i] = m.ID
+	}
+	for i, s := range p.Scorers {
+		n.Scorers[i] = s.Name()
+	}
+	return n
+}
+
 // Run filters and scores members for the cycle's item and returns the chosen
-// member, or nil when none is eligible. When exp is non-nil it receives one
-// candidate per member, in member order. Run does not change any state.
+// member, or nil when none is eligible. When exp is non-nil its Policy and
+// Candidates are set: one candidate per member, in member order, naming
+// through c.Names when it is set (it must be p.Names(members) or equal to it)
+// and through a table made for the call otherwise. Run does not change any
+// state.
 func (p *Profile) Run(c *Cycle, members []*Member, exp *allot.Explanation) *Member {
 	c.eligible = c.eligible[:0]
 	c.eligibleAt = c.eligibleAt[:0]
-	var cands []allot.Candidate
-	if exp != nil {
-		cands = make([]allot.Candidate, len(members))
-	}
-	for i, m := range members {
-		s, name := p.Eligible(c, m)
-		if exp != nil {
-			cands[i].Agent = m.Agent.ID
-			cands[i].Filter, cands[i].Reason = name, s.Reason
+	if exp == nil {
+		for _, m := range members {
+			if s, _ := p.Eligible(c, m); s.OK() {
+				c.eligible = append(c.eligible, m)
+			}
 		}
-		if s.OK() {
+		if len(c.eligible) == 0 {
+			return nil
+		}
+		return p.pick(c, nil)
+	}
+	names := c.Names
+	if names == nil || p.Check == nil {
+		names = p.Names(members)
+	}
+	recs := make([]allot.CandidateRecord, len(members))
+	for i, m := range members {
+		k := 0
+		if p.Check != nil {
+			k = p.Check(c, m)
+		} else if s, f := p.Eligible(c, m); !s.OK() {
+			k = 1 + rejectionIndex(names, allot.Rejection{Filter: f, Reason: s.Reason})
+		}
+		if k == 0 {
 			c.eligible = append(c.eligible, m)
 			c.eligibleAt = append(c.eligibleAt, i)
+			continue
 		}
+		recs[i].Mark = uint16(allot.MarkRejected + k - 1)
 	}
-	var best *Member
-	if len(c.eligible) > 0 {
-		best = p.pick(c, cands)
+	exp.Policy = p.Policy
+	exp.Candidates = allot.Candidates{Names: names, Records: recs}
+	if len(c.eligible) == 0 {
+		return nil
 	}
-	if exp != nil {
-		exp.Policy = p.Policy
-		exp.Candidates = cands
+	return p.pick(c, &exp.Candidates)
+}
+
+// rejectionIndex returns r's index in names.Rejections, appending it when
+// missing (names is then a table of the call's own).
+func rejectionIndex(names *allot.CandidateNames, r allot.Rejection) int {
+	if k := slices.Index(names.Rejections, r); k >= 0 {
+		return k
 	}
-	return best
+	names.Rejections = append(names.Rejections, r)
+	return len(names.Rejections) - 1
 }
 
 // pick scores the eligible members and returns the best. cands, when non-nil,
-// is indexed like the members slice given to Run (c.eligibleAt maps back).
-func (p *Profile) pick(c *Cycle, cands []allot.Candidate) *Member {
+// has one record per member given to Run (c.eligibleAt maps back) and
+// receives the scores and the chosen mark.
+func (p *Profile) pick(c *Cycle, cands *allot.Candidates) *Member {
 	eligible := c.eligible
 	for _, s := range p.Scorers {
 		if ps, ok := s.(PreScorer); ok {
@@ -274,16 +327,12 @@ func (p *Profile) pick(c *Cycle, cands []allot.Candidate) *Member {
 	}
 	if cands != nil {
 		if n > 0 {
-			flat := make([]allot.Score, n*len(eligible))
-			for i := range eligible {
-				sc := flat[i*n : i*n+n : i*n+n]
-				for j, s := range p.Scorers {
-					sc[j] = allot.Score{Scorer: s.Name(), Value: c.vals[i*n+j]}
-				}
-				cands[c.eligibleAt[i]].Scores = sc
+			cands.Values = slices.Clone(c.vals)
+			for i, at := range c.eligibleAt {
+				cands.Records[at].Off, cands.Records[at].N = int32(i*n), uint16(n)
 			}
 		}
-		cands[c.eligibleAt[best]].Chosen = true
+		cands.Records[c.eligibleAt[best]].Mark = allot.MarkChosen
 	}
 	return eligible[best]
 }

@@ -189,16 +189,24 @@ func TestRunExplanation(t *testing.T) {
 	want := &allot.Explanation{
 		Rule: "r", Reason: "kept", Score: 7,
 		Policy: "test_policy",
-		Candidates: []allot.Candidate{
-			{Agent: "a", Scores: []allot.Score{{Scorer: "s1", Value: 1}, {Scorer: "s2", Value: 9}}},
-			{Agent: "b", Filter: "f1", Reason: "r1"},
-			{Agent: "c", Scores: []allot.Score{{Scorer: "s1", Value: 2}, {Scorer: "s2", Value: 1}}},
-			{Agent: "d", Filter: "f2", Reason: "r3"},
-			{Agent: "e", Scores: []allot.Score{{Scorer: "s1", Value: 2}, {Scorer: "s2", Value: 5}}, Chosen: true},
-		},
+		Candidates: allot.MustCandidates(
+			allot.Candidate{Agent: "a", Scores: []allot.Score{{Scorer: "s1", Value: 1}, {Scorer: "s2", Value: 9}}},
+			allot.Candidate{Agent: "b", Filter: "f1", Reason: "r1"},
+			allot.Candidate{Agent: "c", Scores: []allot.Score{{Scorer: "s1", Value: 2}, {Scorer: "s2", Value: 1}}},
+			allot.Candidate{Agent: "d", Filter: "f2", Reason: "r3"},
+			allot.Candidate{Agent: "e", Scores: []allot.Score{{Scorer: "s1", Value: 2}, {Scorer: "s2", Value: 5}}, Chosen: true},
+		),
 	}
-	if !reflect.DeepEqual(exp, want) {
-		t.Errorf("explanation =\n%+v\nwant\n%+v", *exp, *want)
+	if err := exp.Candidates.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if !exp.Candidates.Equal(want.Candidates) || !reflect.DeepEqual(exp.Candidates.List(), want.Candidates.List()) {
+		t.Errorf("candidates =\n%+v\nwant\n%+v", exp.Candidates.List(), want.Candidates.List())
+	}
+	gotRest, wantRest := *exp, *want
+	gotRest.Candidates, wantRest.Candidates = allot.Candidates{}, allot.Candidates{}
+	if !reflect.DeepEqual(gotRest, wantRest) {
+		t.Errorf("explanation =\n%+v\nwant\n%+v", gotRest, wantRest)
 	}
 	if ch := exp.Chosen(); ch == nil || ch.Agent != "e" {
 		t.Errorf("Chosen() = %+v, want e", ch)
@@ -236,11 +244,11 @@ func TestRunExplanationInvariants(t *testing.T) {
 			if chosenID(m) != tt.want {
 				t.Errorf("Run chose %q, want %q", chosenID(m), tt.want)
 			}
-			if len(exp.Candidates) != len(ms) {
-				t.Fatalf("%d candidates for %d members", len(exp.Candidates), len(ms))
+			if exp.Candidates.Len() != len(ms) {
+				t.Fatalf("%d candidates for %d members", exp.Candidates.Len(), len(ms))
 			}
 			chosen := 0
-			for i, c := range exp.Candidates {
+			for i, c := range exp.Candidates.List() {
 				if c.Agent != ms[i].Agent.ID {
 					t.Errorf("candidate %d is %q, want %q (member order)", i, c.Agent, ms[i].Agent.ID)
 				}
@@ -284,9 +292,9 @@ func TestRunScoresDoNotAlias(t *testing.T) {
 	var exp allot.Explanation
 	p.Run(&routing.Cycle{}, members(ids(3)...), &exp)
 	// Appending to one candidate's scores must not overwrite the next one's.
-	exp.Candidates[0].Scores = append(exp.Candidates[0].Scores, allot.Score{Scorer: "x", Value: -1})
+	_ = append(exp.Candidates.ScoreValues(0), -1)
 	want := []allot.Score{{Scorer: "s0", Value: 3}, {Scorer: "s1", Value: 4}}
-	if got := exp.Candidates[1].Scores; !reflect.DeepEqual(got, want) {
+	if got := exp.Candidates.At(1).Scores; !reflect.DeepEqual(got, want) {
 		t.Errorf("candidate 1 scores = %v after appending to candidate 0's, want %v", got, want)
 	}
 }
@@ -324,16 +332,16 @@ func TestRunNoEligible(t *testing.T) {
 			if len(log) != 0 {
 				t.Errorf("scorers called with no eligible member: %v", log)
 			}
-			if exp.Policy != "p" || len(exp.Candidates) != len(ms) || exp.Chosen() != nil {
+			if exp.Policy != "p" || exp.Candidates.Len() != len(ms) || exp.Chosen() != nil {
 				t.Errorf("explanation = %+v, want policy p, %d candidates, none chosen", *exp, len(ms))
 			}
-			for _, c := range exp.Candidates {
+			for _, c := range exp.Candidates.List() {
 				if c.Filter == "" || c.Reason == "" || c.Scores != nil {
 					t.Errorf("candidate %+v: want a filter, a reason and no scores", c)
 				}
 			}
-			if len(ms) > 0 && (exp.Candidates[1].Filter != "f1" || exp.Candidates[1].Reason != "rb1") {
-				t.Errorf("candidate b = %+v, want the first failing filter f1/rb1", exp.Candidates[1])
+			if len(ms) > 0 && (exp.Candidates.At(1).Filter != "f1" || exp.Candidates.At(1).Reason != "rb1") {
+				t.Errorf("candidate b = %+v, want the first failing filter f1/rb1", exp.Candidates.At(1))
 			}
 		})
 	}
@@ -370,7 +378,7 @@ func TestRunLexicographic(t *testing.T) {
 			if got := chosenID(p.Run(&routing.Cycle{}, ms, nil)); got != tt.want {
 				t.Errorf("Run without explanation chose %q, want %q", got, tt.want)
 			}
-			for i, c := range exp.Candidates {
+			for i, c := range exp.Candidates.List() {
 				for j, s := range c.Scores {
 					if s.Value != tt.rows[i][j] {
 						t.Errorf("candidate %d score %d = %d, want %d", i, j, s.Value, tt.rows[i][j])
@@ -428,8 +436,8 @@ func TestRunReusesCycle(t *testing.T) {
 	if got := chosenID(small.Run(c, members(ids(2)...), &exp)); got != "m1" {
 		t.Errorf("second run chose %q, want m1", got)
 	}
-	if len(exp.Candidates) != 2 || exp.Candidates[0].Scores[0].Value != 5 || exp.Candidates[1].Scores[0].Value != 6 {
-		t.Errorf("second run candidates = %+v", exp.Candidates)
+	if exp.Candidates.Len() != 2 || exp.Candidates.At(0).Scores[0].Value != 5 || exp.Candidates.At(1).Scores[0].Value != 6 {
+		t.Errorf("second run candidates = %+v", exp.Candidates.List())
 	}
 	none := &routing.Profile{Filters: []routing.Filter{rejecter{name: "f", reasons: map[string]string{"m0": "x"}}}, Scorers: small.Scorers}
 	if got := none.Run(c, members(ids(1)...), nil); got != nil {
@@ -515,7 +523,7 @@ func TestRunDoesNotModifyMembers(t *testing.T) {
 				var exp allot.Explanation
 				m := p.Run(c, ms, &exp)
 				if m == nil {
-					t.Fatalf("nobody chosen: %+v", exp.Candidates)
+					t.Fatalf("nobody chosen: %+v", exp.Candidates.List())
 				}
 				if got := p.Run(c, ms, nil); got != m {
 					t.Errorf("second run chose %q, first %q", chosenID(got), chosenID(m))
@@ -625,7 +633,7 @@ func TestRunExplanationIndexedByPosition(t *testing.T) {
 	if chosenID(got) != "m1" {
 		t.Fatalf("chose %s, want m1", chosenID(got))
 	}
-	for i, c := range exp.Candidates {
+	for i, c := range exp.Candidates.List() {
 		if c.Agent != ms[i].Agent.ID {
 			t.Errorf("candidate %d is %s, want %s", i, c.Agent, ms[i].Agent.ID)
 		}
@@ -635,5 +643,52 @@ func TestRunExplanationIndexedByPosition(t *testing.T) {
 		if want := []int64{1, 5, 2}[i]; len(c.Scores) != 1 || c.Scores[0].Value != want {
 			t.Errorf("candidate %s scores %v, want %d", c.Agent, c.Scores, want)
 		}
+	}
+}
+
+// A profile with a fused Check names candidates through the cycle's shared
+// table (no table per decision) and leaves the table as it was; a profile
+// without one, whose filters may give any reason, makes a table of its own
+// even when the cycle has one, so the shared table is never written.
+func TestRunSharesTheQueueTable(t *testing.T) {
+	t.Parallel()
+	rj := []allot.Rejection{{Filter: "f", Reason: "no"}}
+	fused := &routing.Profile{
+		Filters:    []routing.Filter{rejecter{name: "f", reasons: map[string]string{"m1": "no"}}},
+		Check:      func(_ *routing.Cycle, m *routing.Member) int { return map[string]int{"m1": 1}[m.Agent.ID] },
+		Rejections: rj,
+		Scorers:    scorers([][]int64{{1}, {2}, {3}}),
+	}
+	ms := members(ids(3)...)
+	names := fused.Names(ms)
+	before := *names
+	var exp allot.Explanation
+	if m := fused.Run(&routing.Cycle{Names: names}, ms, &exp); chosenID(m) != "m2" {
+		t.Fatalf("chose %q, want m2", chosenID(m))
+	}
+	if exp.Candidates.Names != names {
+		t.Error("a fused profile made a table of its own instead of sharing the cycle's")
+	}
+	if !reflect.DeepEqual(*names, before) {
+		t.Errorf("the shared table changed: %+v, was %+v", *names, before)
+	}
+	if got, ok := exp.Candidates.Rejected(1); !ok || got != rj[0] {
+		t.Errorf("candidate m1 rejected by %+v, %v; want %+v", got, ok, rj[0])
+	}
+
+	slow := &routing.Profile{
+		Filters: []routing.Filter{rejecter{name: "g", reasons: map[string]string{"m0": "other"}}},
+		Scorers: fused.Scorers,
+	}
+	var exp2 allot.Explanation
+	slow.Run(&routing.Cycle{Names: names}, ms, &exp2)
+	if exp2.Candidates.Names == names || !reflect.DeepEqual(*names, before) {
+		t.Error("a profile without Check wrote to the cycle's shared table")
+	}
+	if got, ok := exp2.Candidates.Rejected(0); !ok || got != (allot.Rejection{Filter: "g", Reason: "other"}) {
+		t.Errorf("candidate m0 rejected by %+v, %v; want g/other", got, ok)
+	}
+	if err := exp2.Candidates.Validate(); err != nil {
+		t.Error(err)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"sync"
 
@@ -47,7 +46,7 @@ func EncodeExplanation(x *allot.Explanation) ([]byte, error) {
 	if x == nil {
 		return nil, nil
 	}
-	return AppendExplanation(make([]byte, 0, 64+24*len(x.Candidates)), x)
+	return AppendExplanation(make([]byte, 0, 64+24*x.Candidates.Len()), x)
 }
 
 // AppendExplanation appends the compact JSON of x (non-nil) to b. It writes
@@ -87,52 +86,51 @@ func AppendExplanation(b []byte, x *allot.Explanation) ([]byte, error) {
 		b = append(b, `,"reason":`...)
 		b = appendJSONString(b, x.Reason)
 	}
-	if len(x.Candidates) == 0 {
+	cs := x.Candidates
+	if cs.Len() == 0 {
 		return append(b, '}'), nil
 	}
-	// Scorers and filters are few (a policy has one or two scorers, a queue
-	// a handful of exclusion reasons): slices searched linearly beat maps.
+	if err := cs.Validate(); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	// The tables keep what the candidates use, in order of first use.
 	var scorers []string
 	var filters [][2]string
-	cands := make([]byte, 0, 24*len(x.Candidates))
-	for i, cd := range x.Candidates {
+	remap := make([]int, len(cs.Names.Rejections))
+	cands := make([]byte, 0, 24*cs.Len())
+	for i := range cs.Len() {
 		if i > 0 {
 			cands = append(cands, ',')
 		}
 		cands = append(cands, '[')
-		cands = appendJSONString(cands, cd.Agent)
-		if cd.Filter != "" || cd.Reason != "" {
-			k := [2]string{cd.Filter, cd.Reason}
-			f := slices.Index(filters, k)
-			if f < 0 {
-				f = len(filters)
-				filters = append(filters, k)
+		cands = appendJSONString(cands, cs.Agent(i))
+		if m := cs.Records[i].Mark; m >= allot.MarkRejected {
+			k := int(m - allot.MarkRejected)
+			if remap[k] == 0 {
+				rj := cs.Names.Rejections[k]
+				filters = append(filters, [2]string{rj.Filter, rj.Reason})
+				remap[k] = len(filters)
 			}
 			cands = append(cands, ',')
-			cands = strconv.AppendInt(cands, int64(f), 10)
+			cands = strconv.AppendInt(cands, int64(remap[k]-1), 10)
 			cands = append(cands, ']')
 			continue
 		}
-		// Scores are stored by position in sc; a candidate's scorers are
-		// the policy's, in order, so positions line up.
-		if cd.Chosen {
+		// Scores are stored by position in sc: the table's scorers.
+		if cs.IsChosen(i) {
 			cands = append(cands, ",-2,["...)
 		} else {
 			cands = append(cands, ",-1,["...)
 		}
-		for j, s := range cd.Scores {
-			k := slices.Index(scorers, s.Scorer)
-			if k < 0 {
-				k = len(scorers)
-				scorers = append(scorers, s.Scorer)
-			}
-			if k != j {
-				return nil, fmt.Errorf("store: explanation candidates do not share one scorer order")
-			}
+		vs := cs.ScoreValues(i)
+		if len(vs) > len(scorers) {
+			scorers = cs.Names.Scorers[:len(vs)]
+		}
+		for j, v := range vs {
 			if j > 0 {
 				cands = append(cands, ',')
 			}
-			cands = strconv.AppendInt(cands, s.Value, 10)
+			cands = strconv.AppendInt(cands, v, 10)
 		}
 		cands = append(cands, "]]"...)
 	}
@@ -202,7 +200,7 @@ func EncodeStoredExplanation(x *allot.Explanation) ([]byte, error) {
 	if x == nil {
 		return nil, nil
 	}
-	return appendBinaryExplanation(make([]byte, 0, 32+8*len(x.Candidates)), x)
+	return appendBinaryExplanation(make([]byte, 0, 32+8*x.Candidates.Len()), x)
 }
 
 // appendBinaryExplanation appends the binary stored form of x:
@@ -237,26 +235,34 @@ func appendBinaryExplanation(b []byte, x *allot.Explanation) ([]byte, error) {
 	for _, r := range x.ScoringRules {
 		b = appendBinString(b, r)
 	}
+	cs := x.Candidates
+	if err := cs.Validate(); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
 	// The scorer and filter tables come before the candidates that use
-	// them; they are few (see AppendExplanation).
+	// them; they keep what the candidates use (filters in order of first
+	// use), which makes them few (see AppendExplanation).
 	var scorers []string
-	var filters [][2]string
-	for _, cd := range x.Candidates {
-		if cd.Filter != "" || cd.Reason != "" {
-			if k := [2]string{cd.Filter, cd.Reason}; !slices.Contains(filters, k) {
-				filters = append(filters, k)
+	var filters []allot.Rejection
+	var small [16]int
+	remap := small[:0]
+	if cs.Len() > 0 {
+		if n := len(cs.Names.Rejections); n <= len(small) {
+			remap = small[:n]
+		} else {
+			remap = make([]int, n)
+		}
+	}
+	for _, r := range cs.Records {
+		if r.Mark >= allot.MarkRejected {
+			if k := int(r.Mark - allot.MarkRejected); remap[k] == 0 {
+				filters = append(filters, cs.Names.Rejections[k])
+				remap[k] = len(filters)
 			}
 			continue
 		}
-		for j, sc := range cd.Scores {
-			k := slices.Index(scorers, sc.Scorer)
-			if k < 0 {
-				k = len(scorers)
-				scorers = append(scorers, sc.Scorer)
-			}
-			if k != j {
-				return nil, fmt.Errorf("store: explanation candidates do not share one scorer order")
-			}
+		if int(r.N) > len(scorers) {
+			scorers = cs.Names.Scorers[:r.N]
 		}
 	}
 	b = binary.AppendUvarint(b, uint64(len(scorers)))
@@ -265,34 +271,42 @@ func appendBinaryExplanation(b []byte, x *allot.Explanation) ([]byte, error) {
 	}
 	b = binary.AppendUvarint(b, uint64(len(filters)))
 	for _, f := range filters {
-		b = appendBinString(b, f[0])
-		b = appendBinString(b, f[1])
+		b = appendBinString(b, f.Filter)
+		b = appendBinString(b, f.Reason)
 	}
-	b = binary.AppendUvarint(b, uint64(len(x.Candidates)))
+	b = binary.AppendUvarint(b, uint64(cs.Len()))
 	prevAgent := ""
-	prev := make([]int64, len(scorers))
-	for _, cd := range x.Candidates {
+	var prevSmall [8]int64
+	prev := prevSmall[:0]
+	if len(scorers) <= len(prevSmall) {
+		prev = prevSmall[:len(scorers)]
+	} else {
+		prev = make([]int64, len(scorers))
+	}
+	for i, r := range cs.Records {
+		agent := cs.Agent(i)
 		n := 0
-		for n < len(prevAgent) && n < len(cd.Agent) && prevAgent[n] == cd.Agent[n] {
+		for n < len(prevAgent) && n < len(agent) && prevAgent[n] == agent[n] {
 			n++
 		}
 		b = binary.AppendUvarint(b, uint64(n))
-		b = appendBinString(b, cd.Agent[n:])
-		prevAgent = cd.Agent
-		if cd.Filter != "" || cd.Reason != "" {
-			b = binary.AppendUvarint(b, uint64(2+slices.Index(filters, [2]string{cd.Filter, cd.Reason})))
+		b = appendBinString(b, agent[n:])
+		prevAgent = agent
+		if r.Mark >= allot.MarkRejected {
+			b = binary.AppendUvarint(b, uint64(1+remap[r.Mark-allot.MarkRejected]))
 			continue
 		}
-		if cd.Chosen {
+		if r.Mark == allot.MarkChosen {
 			b = append(b, 1)
 		} else {
 			b = append(b, 0)
 		}
-		b = binary.AppendUvarint(b, uint64(len(cd.Scores)))
-		for j, sc := range cd.Scores {
+		vs := cs.ScoreValues(i)
+		b = binary.AppendUvarint(b, uint64(len(vs)))
+		for j, v := range vs {
 			// Differences wrap around in 64 bits, and so does the sum.
-			b = binary.AppendVarint(b, int64(uint64(sc.Value)-uint64(prev[j])))
-			prev[j] = sc.Value
+			b = binary.AppendVarint(b, int64(uint64(v)-uint64(prev[j])))
+			prev[j] = v
 		}
 	}
 	return b, nil
@@ -377,13 +391,28 @@ func decodeBinaryExplanation(raw []byte) (*allot.Explanation, error) {
 	for i := range filters {
 		filters[i] = [2]string{r.str(), r.str()}
 	}
+	names := &allot.CandidateNames{}
+	if len(scorers) > 0 {
+		names.Scorers = scorers
+	}
+	for _, f := range filters {
+		names.Rejections = append(names.Rejections, allot.Rejection{Filter: f[0], Reason: f[1]})
+	}
+	var recs []allot.CandidateRecord
+	var vals []int64
 	if n := r.count(); n > 0 && r.err == nil {
-		x.Candidates = make([]allot.Candidate, n)
+		if len(filters) > 0xffff-allot.MarkRejected {
+			r.err = errBinary
+		}
+		names.Agents = make([]string, n)
+		recs = make([]allot.CandidateRecord, n)
 	}
 	prevAgent := ""
 	prev := make([]int64, len(scorers))
-	for i := range x.Candidates {
-		cd := &x.Candidates[i]
+	for i := range recs {
+		if r.err != nil {
+			break
+		}
 		shared := r.uvarint()
 		if shared > uint64(len(prevAgent)) {
 			r.err = errBinary
@@ -391,8 +420,9 @@ func decodeBinaryExplanation(raw []byte) (*allot.Explanation, error) {
 		if r.err != nil {
 			break
 		}
-		cd.Agent = prevAgent[:shared] + r.str()
-		prevAgent = cd.Agent
+		agent := prevAgent[:shared] + r.str()
+		names.Agents[i] = agent
+		prevAgent = agent
 		mark := r.uvarint()
 		switch {
 		case mark >= 2:
@@ -400,23 +430,26 @@ func decodeBinaryExplanation(raw []byte) (*allot.Explanation, error) {
 				r.err = errBinary
 				break
 			}
-			cd.Filter, cd.Reason = filters[mark-2][0], filters[mark-2][1]
+			recs[i].Mark = uint16(allot.MarkRejected + mark - 2)
 		default:
-			cd.Chosen = mark == 1
+			if mark == 1 {
+				recs[i].Mark = allot.MarkChosen
+			}
 			n := r.uvarint()
 			if n > uint64(len(scorers)) {
 				r.err = errBinary
 				break
 			}
-			if n > 0 {
-				cd.Scores = make([]allot.Score, n)
-			}
-			for j := range cd.Scores {
+			recs[i].Off, recs[i].N = int32(len(vals)), uint16(n)
+			for j := range int(n) {
 				v := int64(uint64(prev[j]) + uint64(r.varint()))
-				cd.Scores[j] = allot.Score{Scorer: scorers[j], Value: v}
+				vals = append(vals, v)
 				prev[j] = v
 			}
 		}
+	}
+	if len(recs) > 0 {
+		x.Candidates = allot.Candidates{Names: names, Records: recs, Values: vals}
 	}
 	if r.err == nil && len(r.b) > 0 {
 		r.err = errBinary
@@ -466,14 +499,12 @@ func DecodeExplanation(raw []byte) (*allot.Explanation, error) {
 	}
 	x := &allot.Explanation{Rule: c.Rule, ScoringRules: c.ScoringRules, Score: c.Score, Tier: c.Tier, Queue: c.Queue,
 		Policy: c.Policy, Sticky: c.Sticky, Reason: c.Reason}
-	if len(c.Candidates) > 0 {
-		x.Candidates = make([]allot.Candidate, len(c.Candidates))
-	}
+	list := make([]allot.Candidate, len(c.Candidates))
 	for i, raw := range c.Candidates {
 		if len(raw) < 2 {
 			return nil, fmt.Errorf("store: bad stored candidate %d", i)
 		}
-		cd := &x.Candidates[i]
+		cd := &list[i]
 		var mark int
 		if err := json.Unmarshal(raw[0], &cd.Agent); err != nil {
 			return nil, fmt.Errorf("store: bad stored candidate %d: %w", i, err)
@@ -506,5 +537,10 @@ func DecodeExplanation(raw []byte) (*allot.Explanation, error) {
 			}
 		}
 	}
+	cs, err := allot.NewCandidates(list)
+	if err != nil {
+		return nil, fmt.Errorf("store: bad stored explanation: %w", err)
+	}
+	x.Candidates = cs
 	return x, nil
 }

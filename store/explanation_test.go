@@ -15,14 +15,14 @@ func TestExplanationRoundTrip(t *testing.T) {
 	t.Parallel()
 	full := &allot.Explanation{Rule: "fr", ScoringRules: []string{"big"}, Score: 40, Tier: "hot", Queue: "q", Policy: allot.WeightedRoundRobin,
 		Sticky: true, Reason: "assigned to cy by weighted_round_robin",
-		Candidates: []allot.Candidate{
-			{Agent: "ana", Filter: "presence", Reason: "presence is not routable"},
-			{Agent: "bo", Filter: "skills", Reason: "lacks a required skill at the required level"},
-			{Agent: "cy", Scores: []allot.Score{{Scorer: "weighted_turn", Value: 1}, {Scorer: "weighted_deadline", Value: -4}}, Chosen: true},
-			{Agent: "dee", Scores: []allot.Score{{Scorer: "weighted_turn", Value: 0}, {Scorer: "weighted_deadline", Value: -9}}},
-			{Agent: "eve", Filter: "presence", Reason: "presence is not routable"},
-			{Agent: "fay"}, // eligible, no scorers
-		}}
+		Candidates: allot.MustCandidates(
+			allot.Candidate{Agent: "ana", Filter: "presence", Reason: "presence is not routable"},
+			allot.Candidate{Agent: "bo", Filter: "skills", Reason: "lacks a required skill at the required level"},
+			allot.Candidate{Agent: "cy", Scores: []allot.Score{{Scorer: "weighted_turn", Value: 1}, {Scorer: "weighted_deadline", Value: -4}}, Chosen: true},
+			allot.Candidate{Agent: "dee", Scores: []allot.Score{{Scorer: "weighted_turn", Value: 0}, {Scorer: "weighted_deadline", Value: -9}}},
+			allot.Candidate{Agent: "eve", Filter: "presence", Reason: "presence is not routable"},
+			allot.Candidate{Agent: "fay"}, // eligible, no scorers
+		)}
 	tests := []struct {
 		name string
 		x    *allot.Explanation
@@ -31,7 +31,7 @@ func TestExplanationRoundTrip(t *testing.T) {
 		{"summary only", &allot.Explanation{Rule: "r", Score: -3, Queue: "q", Reason: "queued"}},
 		{"every kind of candidate", full},
 		{"strings that need escaping", &allot.Explanation{Rule: "r\"<&>\\", Reason: "é\n\u2028", ScoringRules: []string{"a\tb"},
-			Candidates: []allot.Candidate{{Agent: "\"ana\"", Filter: "f<", Reason: "why\x00"}, {Agent: "bö", Scores: []allot.Score{{Scorer: "s&", Value: -1 << 63}}}}}},
+			Candidates: allot.MustCandidates(allot.Candidate{Agent: "\"ana\"", Filter: "f<", Reason: "why\x00"}, allot.Candidate{Agent: "bö", Scores: []allot.Score{{Scorer: "s&", Value: -1 << 63}}})}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,9 +74,11 @@ func TestExplanationRoundTrip(t *testing.T) {
 func TestExplanationIsCompact(t *testing.T) {
 	t.Parallel()
 	x := &allot.Explanation{Policy: allot.RoundRobin}
+	var list []allot.Candidate
 	for i := range 50 {
-		x.Candidates = append(x.Candidates, allot.Candidate{Agent: "agent" + string(rune('a'+i%26)), Scores: []allot.Score{{Scorer: "round_robin", Value: int64(-i * 1000)}}})
+		list = append(list, allot.Candidate{Agent: "agent" + string(rune('a'+i%26)), Scores: []allot.Score{{Scorer: "round_robin", Value: int64(-i * 1000)}}})
 	}
+	x.Candidates = allot.MustCandidates(list...)
 	b, _ := store.EncodeExplanation(x)
 	plain, _ := jsonMarshal(x)
 	if len(b)*2 > len(plain) {
@@ -96,9 +98,11 @@ func TestDecodeExplanationRejectsGarbage(t *testing.T) {
 func TestStoredExplanationIsSmall(t *testing.T) {
 	t.Parallel()
 	x := &allot.Explanation{Policy: allot.RoundRobin, Queue: "support", Reason: "assigned to agent-017 by round_robin"}
+	var list []allot.Candidate
 	for i := range 50 {
-		x.Candidates = append(x.Candidates, allot.Candidate{Agent: fmt.Sprintf("agent-%03d", i), Scores: []allot.Score{{Scorer: "round_robin", Value: int64(-i * 1000)}}, Chosen: i == 17})
+		list = append(list, allot.Candidate{Agent: fmt.Sprintf("agent-%03d", i), Scores: []allot.Score{{Scorer: "round_robin", Value: int64(-i * 1000)}}, Chosen: i == 17})
 	}
+	x.Candidates = allot.MustCandidates(list...)
 	b, _ := store.EncodeExplanation(x)
 	z, err := store.EncodeStoredExplanation(x)
 	if err != nil {
@@ -111,9 +115,11 @@ func TestStoredExplanationIsSmall(t *testing.T) {
 
 func BenchmarkEncodeStoredExplanation(b *testing.B) {
 	x := &allot.Explanation{Policy: allot.RoundRobin, Queue: "support", Reason: "assigned to agent-017 by round_robin"}
+	var list []allot.Candidate
 	for i := range 50 {
-		x.Candidates = append(x.Candidates, allot.Candidate{Agent: fmt.Sprintf("agent-%03d", i), Scores: []allot.Score{{Scorer: "round_robin", Value: int64(-i * 1000)}}, Chosen: i == 17})
+		list = append(list, allot.Candidate{Agent: fmt.Sprintf("agent-%03d", i), Scores: []allot.Score{{Scorer: "round_robin", Value: int64(-i * 1000)}}, Chosen: i == 17})
 	}
+	x.Candidates = allot.MustCandidates(list...)
 	b.Run("json", func(b *testing.B) {
 		for b.Loop() {
 			store.EncodeExplanation(x)
@@ -142,6 +148,7 @@ func TestStoredExplanationForms(t *testing.T) {
 			x.ScoringRules = append(x.ScoringRules, w())
 		}
 		scorers := []string{"round_robin", "least_loaded", "sticky"}[:rng.IntN(4)%3+rng.IntN(2)]
+		var list []allot.Candidate
 		for range rng.IntN(60) {
 			cd := allot.Candidate{Agent: w() + fmt.Sprint(rng.IntN(30))}
 			if rng.IntN(3) == 0 {
@@ -152,8 +159,9 @@ func TestStoredExplanationForms(t *testing.T) {
 					cd.Scores = append(cd.Scores, allot.Score{Scorer: sc, Value: values[rng.IntN(len(values))] + rng.Int64N(100)})
 				}
 			}
-			x.Candidates = append(x.Candidates, cd)
+			list = append(list, cd)
 		}
+		x.Candidates = allot.MustCandidates(list...)
 		viaJSON, err := store.EncodeExplanation(x)
 		if err != nil {
 			t.Fatal(err)
@@ -189,7 +197,7 @@ func TestStoredExplanationForms(t *testing.T) {
 		store.DecodeExplanation(junk) // must not panic
 	}
 	// Bytes that are not UTF-8 (which JSON would replace) are kept.
-	odd := &allot.Explanation{Rule: "bad\xff", Candidates: []allot.Candidate{{Agent: "\xfe\xff", Filter: "f\x00"}}}
+	odd := &allot.Explanation{Rule: "bad\xff", Candidates: allot.MustCandidates(allot.Candidate{Agent: "\xfe\xff", Filter: "f\x00"})}
 	b, err := store.EncodeStoredExplanation(odd)
 	if err != nil {
 		t.Fatal(err)
@@ -197,11 +205,19 @@ func TestStoredExplanationForms(t *testing.T) {
 	if got, err := store.DecodeExplanation(b); err != nil || !reflect.DeepEqual(got, odd) {
 		t.Fatalf("round trip of non-UTF-8 strings: %+v, %v", got, err)
 	}
-	// A mixed scorer order is refused, as by the compact JSON encoder.
-	bad := &allot.Explanation{Candidates: []allot.Candidate{
+	// A mixed scorer order cannot be made into a list, and records that
+	// point outside their tables are refused by both encoders.
+	if _, err := allot.NewCandidates([]allot.Candidate{
 		{Agent: "a", Scores: []allot.Score{{Scorer: "x", Value: 1}, {Scorer: "y", Value: 2}}},
-		{Agent: "b", Scores: []allot.Score{{Scorer: "y", Value: 1}}}}}
+		{Agent: "b", Scores: []allot.Score{{Scorer: "y", Value: 1}}}}); err == nil {
+		t.Fatal("mixed scorer order made a list")
+	}
+	bad := &allot.Explanation{Candidates: allot.Candidates{Names: &allot.CandidateNames{Agents: []string{"a"}},
+		Records: []allot.CandidateRecord{{Mark: allot.MarkRejected}}}}
 	if _, err := store.EncodeStoredExplanation(bad); err == nil {
-		t.Fatal("mixed scorer order encoded")
+		t.Fatal("a record naming a missing rejection encoded")
+	}
+	if _, err := store.EncodeExplanation(bad); err == nil {
+		t.Fatal("a record naming a missing rejection encoded as JSON")
 	}
 }

@@ -176,24 +176,25 @@ func printDecision(w io.Writer, d allot.Decision) {
 		outcome += " (sticky: the owner of related work)"
 	}
 	fmt.Fprintf(w, "outcome: %s\n", outcome)
-	if len(x.Candidates) == 0 {
+	cands := x.Candidates.List()
+	if len(cands) == 0 {
 		if d.Kind != allot.DecisionUnroutable {
 			fmt.Fprintln(w, "candidates: none (the queue has no members)")
 		}
 		return
 	}
 	eligible := 0
-	for _, c := range x.Candidates {
+	for _, c := range cands {
 		if c.Filter == "" {
 			eligible++
 		}
 	}
-	fmt.Fprintf(w, "candidates: %d, %d eligible\n", len(x.Candidates), eligible)
+	fmt.Fprintf(w, "candidates: %d, %d eligible\n", len(cands), eligible)
 	width := 0
-	for _, c := range x.Candidates {
+	for _, c := range cands {
 		width = max(width, len(c.Agent))
 	}
-	for _, c := range x.Candidates {
+	for _, c := range cands {
 		mark := " "
 		if c.Chosen {
 			mark = "*"

@@ -27,7 +27,7 @@ func TestExplainOffline(t *testing.T) {
 	}
 	code, out, _ = cli(t, "explain", "--item", item, "-f", example, "--region", "fr", "--json")
 	var d allot.Decision
-	if code != 0 || json.Unmarshal([]byte(out), &d) != nil || d.Explanation == nil || d.Explanation.Rule != "fr-hot-exam-call" || len(d.Explanation.Candidates) != 3 {
+	if code != 0 || json.Unmarshal([]byte(out), &d) != nil || d.Explanation == nil || d.Explanation.Rule != "fr-hot-exam-call" || d.Explanation.Candidates.Len() != 3 {
 		t.Fatalf("--json: exit %d\n%s", code, out)
 	}
 	// Outside camille's shifts (Saturday) the schedule filter excludes her.

@@ -23,11 +23,13 @@ func TestChainMatchesFilters(t *testing.T) {
 	}
 	slow := &routing.Profile{Policy: p.Policy, Filters: p.Filters, Scorers: p.Scorers}
 	decided := map[string]bool{}
+	gave := map[allot.Rejection]bool{}
 	rapid.Check(t, func(t *rapid.T) {
 		ms, c := genMembersAndCycle(t)
 		for _, m := range ms {
-			if _, f := slow.Eligible(c, m); f != "" {
+			if s, f := slow.Eligible(c, m); f != "" {
 				decided[f] = true
+				gave[allot.Rejection{Filter: f, Reason: s.Reason}] = true
 			}
 			gs, gf := p.Eligible(c, m)
 			ws, wf := slow.Eligible(c, m)
@@ -41,6 +43,13 @@ func TestChainMatchesFilters(t *testing.T) {
 	for _, f := range p.Filters {
 		if !decided[f.Name()] {
 			t.Errorf("no generated member was rejected by %q: the test does not exercise it", f.Name())
+		}
+	}
+	// Every rejection the filters gave is in the profile's table (what the
+	// fused chain's codes index); TestRejectionCodes checks the codes.
+	for r := range gave {
+		if !slices.Contains(p.Rejections, r) {
+			t.Errorf("the filters rejected with %+v, which Profile.Rejections lacks", r)
 		}
 	}
 }

@@ -17,40 +17,91 @@ var filters = []routing.Filter{
 // that their verdicts do not change with the agent's runtime state.
 var static = []routing.Filter{Exclusion{}, Skills{}, Attributes{}}
 
+// rejections is every (filter, reason) the standard filters return, in
+// filter order: what chain's codes index (routing.Profile.Rejections).
+var rejections = []allot.Rejection{
+	{Filter: Presence{}.Name(), Reason: ReasonNotRoutable},
+	{Filter: Presence{}.Name(), Reason: ReasonManual},
+	{Filter: Schedule{}.Name(), Reason: ReasonAbsent},
+	{Filter: Schedule{}.Name(), Reason: ReasonOffShift},
+	{Filter: Exclusion{}.Name(), Reason: ReasonExcluded},
+	{Filter: Capacity{}.Name(), Reason: ReasonNoCapacity},
+	{Filter: Capacity{}.Name(), Reason: ReasonTypeFull},
+	{Filter: Skills{}.Name(), Reason: ReasonSkill},
+	{Filter: Attributes{}.Name(), Reason: ReasonAttribute},
+	{Filter: Caps{}.Name(), Reason: ReasonCapDay},
+	{Filter: Caps{}.Name(), Reason: ReasonCapWeek},
+}
+
+// code returns 1 + the index in rejections of filter f's rejection s, or 0
+// when s admits. The reasons are constants, so the switch compares string
+// pointers and lengths first; an unknown reason would be a bug that
+// TestChainMatchesFilters catches, and it panics rather than explain wrong.
+func code(s routing.Status) int {
+	switch s.Reason {
+	case "":
+		return 0
+	case ReasonNotRoutable:
+		return 1
+	case ReasonManual:
+		return 2
+	case ReasonAbsent:
+		return 3
+	case ReasonOffShift:
+		return 4
+	case ReasonExcluded:
+		return 5
+	case ReasonNoCapacity:
+		return 6
+	case ReasonTypeFull:
+		return 7
+	case ReasonSkill:
+		return 8
+	case ReasonAttribute:
+		return 9
+	case ReasonCapDay:
+		return 10
+	case ReasonCapWeek:
+		return 11
+	}
+	panic("plugins: filter reason missing from rejections: " + s.Reason)
+}
+
 // chain is filters fused into one function (routing.Profile.Check): the same
 // filters' methods in the same order, called directly so that they inline
-// into one loop body instead of seven interface calls per member. Keep it in
-// step with filters; TestChainMatchesFilters checks that it decides and names
-// exactly as running filters in order does.
-func chain(c *routing.Cycle, m *routing.Member) (routing.Status, string) {
+// into one loop body instead of seven interface calls per member. It returns
+// 0 or 1 + the index of the rejection in rejections. Keep it in step with
+// filters; TestChainMatchesFilters checks that it decides and names exactly
+// as running filters in order does.
+func chain(c *routing.Cycle, m *routing.Member) int {
 	if s := (Presence{}).Filter(c, m); !s.OK() {
-		return s, Presence{}.Name()
+		return code(s)
 	}
 	if s := (Schedule{}).Filter(c, m); !s.OK() {
-		return s, Schedule{}.Name()
+		return code(s)
 	}
 	if s := (Exclusion{}).Filter(c, m); !s.OK() {
-		return s, Exclusion{}.Name()
+		return code(s)
 	}
 	if s := (Capacity{}).Filter(c, m); !s.OK() {
-		return s, Capacity{}.Name()
+		return code(s)
 	}
 	if s := (Skills{}).Filter(c, m); !s.OK() {
-		return s, Skills{}.Name()
+		return code(s)
 	}
 	// Attributes and Caps are too large to inline; both admit everyone
 	// when there is nothing to check, so skip the call then.
 	if len(c.Match) > 0 {
 		if s := (Attributes{}).Filter(c, m); !s.OK() {
-			return s, Attributes{}.Name()
+			return code(s)
 		}
 	}
 	if len(m.Caps) > 0 {
 		if s := (Caps{}).Filter(c, m); !s.OK() {
-			return s, Caps{}.Name()
+			return code(s)
 		}
 	}
-	return routing.Status{}, ""
+	return 0
 }
 
 // policies maps each policy to its scorers, compared in order. Every list ends
@@ -71,7 +122,7 @@ func ForQueue(q *allot.Queue) (*routing.Profile, error) {
 	if !ok {
 		return nil, fmt.Errorf("queue %q: unknown policy %q", q.ID, q.Policy)
 	}
-	p := &routing.Profile{Policy: q.Policy, Filters: filters, Check: chain, Static: static}
+	p := &routing.Profile{Policy: q.Policy, Filters: filters, Check: chain, Rejections: rejections, Static: static}
 	if q.StickyKey != "" {
 		p.Scorers = append(p.Scorers, Sticky{})
 	}

@@ -95,17 +95,17 @@ func benchCommit(b *testing.B, n, nagents int) {
 
 // candidates lists every agent as a candidate: three-agent regions as a
 // mix of scored and filtered ones, larger ones as a round-robin queue's.
-func candidates(agents []string, chosen string) []allot.Candidate {
+func candidates(agents []string, chosen string) allot.Candidates {
 	if len(agents) == 3 {
-		return []allot.Candidate{
-			{Agent: "ana", Scores: []allot.Score{{Scorer: "recency", Value: 17}}, Chosen: chosen == "ana"},
-			{Agent: "bob", Scores: []allot.Score{{Scorer: "recency", Value: 12}}, Chosen: chosen == "bob"},
-			{Agent: "carl", Filter: "capacity", Reason: "3 of 3 leads"},
-		}
+		return allot.MustCandidates(
+			allot.Candidate{Agent: "ana", Scores: []allot.Score{{Scorer: "recency", Value: 17}}, Chosen: chosen == "ana"},
+			allot.Candidate{Agent: "bob", Scores: []allot.Score{{Scorer: "recency", Value: 12}}, Chosen: chosen == "bob"},
+			allot.Candidate{Agent: "carl", Filter: "capacity", Reason: "3 of 3 leads"},
+		)
 	}
 	cs := make([]allot.Candidate, len(agents))
 	for i, a := range agents {
 		cs[i] = allot.Candidate{Agent: a, Scores: []allot.Score{{Scorer: "round_robin", Value: 0}}, Chosen: a == chosen}
 	}
-	return cs
+	return allot.MustCandidates(cs...)
 }

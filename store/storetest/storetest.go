@@ -845,11 +845,11 @@ func testDecisions(t *testing.T, o opener) {
 	explained := &allot.Explanation{
 		Rule: "france", ScoringRules: []string{"vip", "big-deal"}, Score: 87, Tier: "hot", Queue: "fr-sales",
 		Policy: "round_robin", Sticky: true, Reason: "ana had the oldest last assignment",
-		Candidates: []allot.Candidate{
-			{Agent: "ana", Scores: []allot.Score{{Scorer: "recency", Value: -1 << 40}, {Scorer: "load", Value: 3}}, Chosen: true},
-			{Agent: "bob", Filter: "presence", Reason: "offline"},
-			{Agent: "carl", Scores: []allot.Score{{Scorer: "recency", Value: 5}}},
-		},
+		Candidates: allot.MustCandidates(
+			allot.Candidate{Agent: "ana", Scores: []allot.Score{{Scorer: "recency", Value: -1 << 40}, {Scorer: "load", Value: 3}}, Chosen: true},
+			allot.Candidate{Agent: "bob", Filter: "presence", Reason: "offline"},
+			allot.Candidate{Agent: "carl", Scores: []allot.Score{{Scorer: "recency", Value: 5}}},
+		),
 	}
 	t.Run("PagingAndFilters", func(t *testing.T) {
 		t.Parallel()
@@ -1137,7 +1137,7 @@ func testReopen(t *testing.T, o opener) {
 	c, g := newChain("eu"), newChain("")
 	b := c.batch(fullItem(), owned(item("b", 2), "bob"), item("c", 3))
 	b.Idempotency = []store.IdempotencyRecord{{Region: "eu", Key: "k", RequestHash: "h", Status: 201, Body: []byte("{}"), CreatedAt: t0}}
-	b.Decisions[0].Explanation = &allot.Explanation{Rule: "r", Score: 3, Candidates: []allot.Candidate{{Agent: "ana", Chosen: true}}}
+	b.Decisions[0].Explanation = &allot.Explanation{Rule: "r", Score: 3, Candidates: allot.MustCandidates(allot.Candidate{Agent: "ana", Chosen: true})}
 	mustCommit(t, s, b)
 	mustCommit(t, s, c.batch(owned(item("c", 3), "carl")))
 	exp := t0.Add(24 * time.Hour)
