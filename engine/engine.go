@@ -803,7 +803,7 @@ func (e *Engine) bestFor(a *routing.AgentState, pull bool) (*item, *membership) 
 				return true // a static filter rejects a, whatever its state
 			}
 			c := e.prepare(x, q, pull)
-			if s, _ := q.profile.Eligible(c, ms.m); s.OK() {
+			if q.profile.Admits(c, ms.m) {
 				if best == nil || better(x, best) {
 					best, bestMs = x, ms
 				}

@@ -511,7 +511,7 @@ func (e *Engine) handBack(a *routing.AgentState) {
 		if m == nil {
 			continue
 		}
-		if st, _ := x.q.profile.Eligible(e.prepare(x, x.q, false), m); !st.OK() {
+		if !x.q.profile.Admits(e.prepare(x, x.q, false), m) {
 			continue
 		}
 		from := ""

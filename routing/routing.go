@@ -228,6 +228,16 @@ func (p *Profile) Eligible(c *Cycle, m *Member) (Status, string) {
 	return Status{}, ""
 }
 
+// Admits reports whether every filter admits the member (Eligible's verdict
+// without naming the rejection).
+func (p *Profile) Admits(c *Cycle, m *Member) bool {
+	if p.Check != nil {
+		return p.Check(c, m) == 0
+	}
+	s, _ := p.Eligible(c, m)
+	return s.OK()
+}
+
 // Names returns the table a Candidates list of these members refers to: the
 // members' agent ids, the profile's Rejections and its scorers' names. The
 // engine makes one per queue and sets it as every cycle's Names.
@@ -256,9 +266,17 @@ func (p *Profile) Run(c *Cycle, members []*Member, exp *allot.Explanation) *Memb
 	c.eligible = c.eligible[:0]
 	c.eligibleAt = c.eligibleAt[:0]
 	if exp == nil {
-		for _, m := range members {
-			if s, _ := p.Eligible(c, m); s.OK() {
-				c.eligible = append(c.eligible, m)
+		if p.Check != nil {
+			for _, m := range members {
+				if p.Check(c, m) == 0 {
+					c.eligible = append(c.eligible, m)
+				}
+			}
+		} else {
+			for _, m := range members {
+				if p.Admits(c, m) {
+					c.eligible = append(c.eligible, m)
+				}
 			}
 		}
 		if len(c.eligible) == 0 {
