@@ -269,3 +269,83 @@ func (c *Candidates) UnmarshalJSON(b []byte) error {
 	*c = cs
 	return nil
 }
+
+// RuleList names the rules an explanation cites (the scoring rules that added
+// points), compactly: indexes into a table of names that the engine shares by
+// every list it makes (the region's scoring rules), so recording an item's
+// forty matched rules is one small allocation the garbage collector does not
+// scan. It marshals to and from JSON as a list of names. The zero value is
+// the empty list; a RuleList is immutable once made.
+type RuleList struct {
+	Table []string // the names Index refers to; shared, never modified
+	Index []int32
+}
+
+// NewRuleList returns the list of the given names, in order.
+func NewRuleList(names ...string) RuleList {
+	if len(names) == 0 {
+		return RuleList{}
+	}
+	idx := make([]int32, len(names))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	return RuleList{Table: names, Index: idx}
+}
+
+// Len returns the number of rules.
+func (l RuleList) Len() int { return len(l.Index) }
+
+// IsZero reports whether the list is empty (json's omitzero reads it).
+func (l RuleList) IsZero() bool { return len(l.Index) == 0 }
+
+// At returns the name of rule i.
+func (l RuleList) At(i int) string { return l.Table[l.Index[i]] }
+
+// All returns the names in order, or nil for the empty list.
+func (l RuleList) All() []string {
+	if len(l.Index) == 0 {
+		return nil
+	}
+	out := make([]string, len(l.Index))
+	for i, k := range l.Index {
+		out[i] = l.Table[k]
+	}
+	return out
+}
+
+// Validate checks that every index is inside the table.
+func (l RuleList) Validate() error {
+	for i, k := range l.Index {
+		if k < 0 || int(k) >= len(l.Table) {
+			return fmt.Errorf("rule list[%d]: index %d outside a table of %d", i, k, len(l.Table))
+		}
+	}
+	return nil
+}
+
+// MarshalJSON encodes the list as a JSON array of names (HTML unescaped,
+// as Candidates.MarshalJSON).
+func (l RuleList) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	names := l.All()
+	if names == nil {
+		names = []string{}
+	}
+	if err := enc.Encode(names); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// UnmarshalJSON decodes a JSON array of names (or null).
+func (l *RuleList) UnmarshalJSON(b []byte) error {
+	var names []string
+	if err := json.Unmarshal(b, &names); err != nil {
+		return err
+	}
+	*l = NewRuleList(names...)
+	return nil
+}

@@ -192,3 +192,41 @@ func TestCandidatesJSONEscaping(t *testing.T) {
 		t.Fatalf("empty candidates marshalled: %s", x)
 	}
 }
+
+func TestRuleList(t *testing.T) {
+	t.Parallel()
+	// As the engine makes one: indexes into the region's table of names.
+	shared := allot.RuleList{Table: []string{"vip", "<big>", "fr"}, Index: []int32{2, 0, 1}}
+	if err := shared.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := shared.All(); !reflect.DeepEqual(got, []string{"fr", "vip", "<big>"}) || shared.Len() != 3 || shared.At(1) != "vip" {
+		t.Fatalf("All() = %v, Len %d, At(1) %q", got, shared.Len(), shared.At(1))
+	}
+	b, err := json.Marshal(allot.Explanation{ScoringRules: shared})
+	if err != nil || !strings.Contains(string(b), `"scoring_rules":["fr","vip","\u003cbig\u003e"]`) {
+		t.Fatalf("JSON %s, %v", b, err)
+	}
+	var x allot.Explanation
+	if err := json.Unmarshal(b, &x); err != nil || !reflect.DeepEqual(x.ScoringRules.All(), shared.All()) {
+		t.Fatalf("decoded %v, %v", x.ScoringRules.All(), err)
+	}
+	if !reflect.DeepEqual(x.ScoringRules, allot.NewRuleList("fr", "vip", "<big>")) {
+		t.Fatalf("decoded list %+v is not NewRuleList's", x.ScoringRules)
+	}
+	// Empty lists: left out of JSON, nil names.
+	if b, _ := json.Marshal(allot.Explanation{ScoringRules: allot.NewRuleList()}); strings.Contains(string(b), "scoring_rules") {
+		t.Fatalf("empty list marshalled: %s", b)
+	}
+	if allot.NewRuleList().All() != nil || !allot.NewRuleList().IsZero() {
+		t.Fatal("empty list is not zero")
+	}
+	for _, bad := range []allot.RuleList{{Table: []string{"a"}, Index: []int32{1}}, {Index: []int32{-1}}} {
+		if bad.Validate() == nil {
+			t.Errorf("%+v validated", bad)
+		}
+	}
+	if err := json.Unmarshal([]byte(`[1]`), &x.ScoringRules); err == nil {
+		t.Error("a list of numbers decoded")
+	}
+}

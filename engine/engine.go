@@ -108,7 +108,7 @@ type item struct {
 	q            *queue              // queue it waits in or was assigned from; nil = unroutable
 	owner        *routing.AgentState // nil unless assigned/working
 	rule         int                 // index into region.Rules, -1 = default queue / none
-	scoring      []string            // names of the scoring rules that matched; shared by its explanations, never modified
+	scoring      []int32             // indexes of the scoring rules that matched (in scoringNames); shared by its explanations, never modified
 	excluded     []string
 
 	slaMinutes int       // response SLA of the current routing (rule's, else queue's; 0 = none)
@@ -480,9 +480,9 @@ func (e *Engine) classify(x *item) *queue {
 	x.tierIdx = int32(e.tierIndex(res.Tier))
 	x.scoring = nil
 	if len(res.ScoringRules) > 0 && e.candidates { // summary explanations leave the list out
-		x.scoring = make([]string, len(res.ScoringRules))
+		x.scoring = make([]int32, len(res.ScoringRules))
 		for i, s := range res.ScoringRules {
-			x.scoring[i] = e.scoringNames[s]
+			x.scoring[i] = int32(s)
 		}
 	}
 	if res.Rule != x.rule {
@@ -631,7 +631,9 @@ func (e *Engine) explanation(x *item, reason string) *allot.Explanation {
 	}
 	// One list per classification, shared by the item's explanations:
 	// neither the engine nor a reader modifies it.
-	exp.ScoringRules = x.scoring
+	if len(x.scoring) > 0 {
+		exp.ScoringRules = allot.RuleList{Table: e.scoringNames, Index: x.scoring}
+	}
 	return exp
 }
 

@@ -228,7 +228,7 @@ func TestExplanationNamesFilterAndScores(t *testing.T) {
 	ds := h.arrive("x", map[string]any{"lang": "fr", "budget": 150})
 	d := ds[0]
 	exp := d.Explanation
-	if d.Agent != "cy" || exp.Rule != "fr" || exp.Score != 40 || !reflect.DeepEqual(exp.ScoringRules, []string{"big"}) {
+	if d.Agent != "cy" || exp.Rule != "fr" || exp.Score != 40 || !reflect.DeepEqual(exp.ScoringRules.All(), []string{"big"}) {
 		t.Fatalf("decision %+v explanation %+v", d, exp)
 	}
 	want := []struct{ agent, filter string }{{"ana", "presence"}, {"bo", "skills"}, {"cy", ""}}
@@ -259,7 +259,7 @@ func TestExplanationNamesFilterAndScores(t *testing.T) {
 	}
 	sd, sx := sds[0], sds[0].Explanation
 	if sd.Agent != "cy" || sx.Rule != "fr" || sx.Score != 40 || sx.Tier != exp.Tier || sx.Queue != "q" || sx.Policy != exp.Policy ||
-		sx.Reason != exp.Reason || !sx.Candidates.IsZero() || sx.ScoringRules != nil {
+		sx.Reason != exp.Reason || !sx.Candidates.IsZero() || !sx.ScoringRules.IsZero() {
 		t.Fatalf("summary decision %+v explanation %+v; want the full one's without candidates and scoring rules", sd, sx)
 	}
 }

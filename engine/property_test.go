@@ -520,6 +520,9 @@ func (m *model) decisions(t *rapid.T, si int, lookup func(string) (allot.Item, b
 			if err := x.Candidates.Validate(); err != nil {
 				t.Fatalf("step %d: %s of %s: %v", si, d.Kind, d.Item, err)
 			}
+			if err := x.ScoringRules.Validate(); err != nil {
+				t.Fatalf("step %d: %s of %s: %v", si, d.Kind, d.Item, err)
+			}
 			switch d.Kind {
 			case allot.DecisionAssigned, allot.DecisionOffered, allot.DecisionReassigned:
 				if c := x.Candidates.Chosen(); x.Candidates.Len() > 0 && (c < 0 || x.Candidates.Agent(c) != d.Agent) {

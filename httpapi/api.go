@@ -103,9 +103,11 @@ func New(n *node.Node, opts Options) *API {
 			Description: "An API token. Roles: admin (everything), manager (its region), agent (its own presence and items), integration (item intake and reads)."},
 	}
 	cfg.Security = []map[string][]string{{"bearer": {}}}
-	// An explanation's candidates are a compact table in memory and a list
-	// of Candidate objects on the wire (allot.Candidates marshals so).
+	// An explanation's candidates and scoring rules are compact tables in
+	// memory and lists on the wire (allot.Candidates and allot.RuleList
+	// marshal so).
 	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[allot.Candidates](), reflect.TypeFor[[]allot.Candidate]())
+	cfg.Components.Schemas.RegisterTypeAlias(reflect.TypeFor[allot.RuleList](), reflect.TypeFor[[]string]())
 	a.api = humago.New(a.mux, cfg)
 	a.api.UseMiddleware(a.authMiddleware)
 

@@ -241,14 +241,14 @@ func appendExplanation(b []byte, x *allot.Explanation) []byte {
 		field("rule")
 		b = appendString(b, x.Rule)
 	}
-	if len(x.ScoringRules) > 0 {
+	if rl := x.ScoringRules; rl.Len() > 0 {
 		field("scoring_rules")
 		b = append(b, '[')
-		for i, r := range x.ScoringRules {
+		for i := range rl.Len() {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, r)
+			b = appendString(b, rl.At(i))
 		}
 		b = append(b, ']')
 	}

@@ -40,11 +40,14 @@ func TestFastJSONMatchesEncodingJSON(t *testing.T) {
 		}
 		x := &allot.Explanation{Rule: maybe(str()), Score: rng.IntN(200) - 50, Tier: maybe(str()), Queue: maybe(str()),
 			Policy: allot.Policy(maybe(str())), Sticky: rng.IntN(2) == 0, Reason: maybe(str())}
+		var rules []string
 		for range rng.IntN(3) {
-			x.ScoringRules = append(x.ScoringRules, str())
+			rules = append(rules, str())
 		}
+		x.ScoringRules = allot.NewRuleList(rules...)
 		if rng.IntN(5) == 0 {
-			x.ScoringRules = []string{}
+			// A list through a larger shared table, as the engine makes.
+			x.ScoringRules = allot.RuleList{Table: []string{str(), str(), str()}, Index: []int32{2, 0}}
 		}
 		var list []allot.Candidate
 		scorers := []string{str(), str(), str()}

@@ -59,13 +59,16 @@ func AppendExplanation(b []byte, x *allot.Explanation) ([]byte, error) {
 		b = append(b, `,"rule":`...)
 		b = appendJSONString(b, x.Rule)
 	}
-	if len(x.ScoringRules) > 0 {
+	if err := x.ScoringRules.Validate(); err != nil {
+		return nil, fmt.Errorf("store: scoring rules: %w", err)
+	}
+	if x.ScoringRules.Len() > 0 {
 		b = append(b, `,"scoring_rules":[`...)
-		for i, r := range x.ScoringRules {
+		for i := range x.ScoringRules.Len() {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, r)
+			b = appendJSONString(b, x.ScoringRules.At(i))
 		}
 		b = append(b, ']')
 	}
@@ -231,9 +234,12 @@ func appendBinaryExplanation(b []byte, x *allot.Explanation) ([]byte, error) {
 		b = appendBinString(b, s)
 	}
 	b = binary.AppendVarint(b, int64(x.Score))
-	b = binary.AppendUvarint(b, uint64(len(x.ScoringRules)))
-	for _, r := range x.ScoringRules {
-		b = appendBinString(b, r)
+	if err := x.ScoringRules.Validate(); err != nil {
+		return nil, fmt.Errorf("store: scoring rules: %w", err)
+	}
+	b = binary.AppendUvarint(b, uint64(x.ScoringRules.Len()))
+	for i := range x.ScoringRules.Len() {
+		b = appendBinString(b, x.ScoringRules.At(i))
 	}
 	cs := x.Candidates
 	if err := cs.Validate(); err != nil {
@@ -378,10 +384,11 @@ func decodeBinaryExplanation(raw []byte) (*allot.Explanation, error) {
 	x.Rule, x.Tier, x.Queue, x.Policy, x.Reason = r.str(), r.str(), r.str(), allot.Policy(r.str()), r.str()
 	x.Score = int(r.varint())
 	if n := r.count(); n > 0 {
-		x.ScoringRules = make([]string, n)
-		for i := range x.ScoringRules {
-			x.ScoringRules[i] = r.str()
+		names := make([]string, n)
+		for i := range names {
+			names[i] = r.str()
 		}
+		x.ScoringRules = allot.NewRuleList(names...)
 	}
 	scorers := make([]string, r.count())
 	for i := range scorers {
@@ -497,7 +504,7 @@ func DecodeExplanation(raw []byte) (*allot.Explanation, error) {
 	if c.V != 1 {
 		return nil, fmt.Errorf("store: stored explanation has version %d, want 1", c.V)
 	}
-	x := &allot.Explanation{Rule: c.Rule, ScoringRules: c.ScoringRules, Score: c.Score, Tier: c.Tier, Queue: c.Queue,
+	x := &allot.Explanation{Rule: c.Rule, ScoringRules: allot.NewRuleList(c.ScoringRules...), Score: c.Score, Tier: c.Tier, Queue: c.Queue,
 		Policy: c.Policy, Sticky: c.Sticky, Reason: c.Reason}
 	list := make([]allot.Candidate, len(c.Candidates))
 	for i, raw := range c.Candidates {

@@ -13,7 +13,7 @@ import (
 
 func TestExplanationRoundTrip(t *testing.T) {
 	t.Parallel()
-	full := &allot.Explanation{Rule: "fr", ScoringRules: []string{"big"}, Score: 40, Tier: "hot", Queue: "q", Policy: allot.WeightedRoundRobin,
+	full := &allot.Explanation{Rule: "fr", ScoringRules: allot.NewRuleList("big"), Score: 40, Tier: "hot", Queue: "q", Policy: allot.WeightedRoundRobin,
 		Sticky: true, Reason: "assigned to cy by weighted_round_robin",
 		Candidates: allot.MustCandidates(
 			allot.Candidate{Agent: "ana", Filter: "presence", Reason: "presence is not routable"},
@@ -30,7 +30,7 @@ func TestExplanationRoundTrip(t *testing.T) {
 		{"nil", nil},
 		{"summary only", &allot.Explanation{Rule: "r", Score: -3, Queue: "q", Reason: "queued"}},
 		{"every kind of candidate", full},
-		{"strings that need escaping", &allot.Explanation{Rule: "r\"<&>\\", Reason: "é\n\u2028", ScoringRules: []string{"a\tb"},
+		{"strings that need escaping", &allot.Explanation{Rule: "r\"<&>\\", Reason: "é\n\u2028", ScoringRules: allot.NewRuleList("a\tb"),
 			Candidates: allot.MustCandidates(allot.Candidate{Agent: "\"ana\"", Filter: "f<", Reason: "why\x00"}, allot.Candidate{Agent: "bö", Scores: []allot.Score{{Scorer: "s&", Value: -1 << 63}}})}},
 	}
 	for _, tt := range tests {
@@ -144,9 +144,11 @@ func TestStoredExplanationForms(t *testing.T) {
 	for i := range 3000 {
 		x := &allot.Explanation{Rule: w(), Score: rng.IntN(400) - 200, Tier: w(), Queue: w(), Policy: allot.Policy(w()),
 			Sticky: rng.IntN(2) == 0, Reason: w()}
+		var rules []string
 		for range rng.IntN(3) {
-			x.ScoringRules = append(x.ScoringRules, w())
+			rules = append(rules, w())
 		}
+		x.ScoringRules = allot.NewRuleList(rules...)
 		scorers := []string{"round_robin", "least_loaded", "sticky"}[:rng.IntN(4)%3+rng.IntN(2)]
 		var list []allot.Candidate
 		for range rng.IntN(60) {

@@ -159,8 +159,8 @@ func printDecision(w io.Writer, d allot.Decision) {
 		fmt.Fprintf(w, "queue:   %s (policy %s)\n", queue, x.Policy)
 	}
 	score := fmt.Sprintf("%d", x.Score)
-	if len(x.ScoringRules) > 0 {
-		score += " (" + strings.Join(x.ScoringRules, ", ") + ")"
+	if x.ScoringRules.Len() > 0 {
+		score += " (" + strings.Join(x.ScoringRules.All(), ", ") + ")"
 	}
 	fmt.Fprintf(w, "score:   %s\n", score)
 	tier := x.Tier

@@ -843,7 +843,7 @@ func testAssignments(t *testing.T, o opener) {
 
 func testDecisions(t *testing.T, o opener) {
 	explained := &allot.Explanation{
-		Rule: "france", ScoringRules: []string{"vip", "big-deal"}, Score: 87, Tier: "hot", Queue: "fr-sales",
+		Rule: "france", ScoringRules: allot.NewRuleList("vip", "big-deal"), Score: 87, Tier: "hot", Queue: "fr-sales",
 		Policy: "round_robin", Sticky: true, Reason: "ana had the oldest last assignment",
 		Candidates: allot.MustCandidates(
 			allot.Candidate{Agent: "ana", Scores: []allot.Score{{Scorer: "recency", Value: -1 << 40}, {Scorer: "load", Value: 3}}, Chosen: true},
