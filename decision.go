@@ -38,7 +38,7 @@ type Decision struct {
 
 // Explanation records why a decision came out as it did.
 type Explanation struct {
-	Rule         string   `json:"rule,omitempty"`          // routing rule that matched ("" = default queue)
+	Rule         string   `json:"rule,omitempty"`         // routing rule that matched ("" = default queue)
 	ScoringRules RuleList `json:"scoring_rules,omitzero"` // every scoring rule that added points
 	Score        int      `json:"score"`
 	Tier         string   `json:"tier,omitempty"`
