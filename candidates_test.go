@@ -230,3 +230,35 @@ func TestRuleList(t *testing.T) {
 		t.Error("a list of numbers decoded")
 	}
 }
+
+// FuzzExplanationJSON: any bytes decode into an explanation or fail cleanly;
+// what decodes is well formed and survives a round trip through JSON.
+func FuzzExplanationJSON(f *testing.F) {
+	f.Add([]byte(`{"rule":"fr","scoring_rules":["vip"],"score":3,"candidates":[{"agent":"ana","filter":"caps","reason":"daily cap reached"},{"agent":"bo","scores":[{"scorer":"round_robin","value":-4}],"chosen":true}]}`))
+	f.Add([]byte(`{"candidates":[{"agent":"a","filter":"f","scores":[{"scorer":"x","value":1}]}]}`))
+	f.Add([]byte(`{"candidates":[{"agent":"a","scores":[{"scorer":"x"},{"scorer":"y"}]},{"agent":"b","scores":[{"scorer":"y"}]}]}`))
+	f.Add([]byte(`{"scoring_rules":null,"candidates":null}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var x allot.Explanation
+		if err := json.Unmarshal(b, &x); err != nil {
+			return
+		}
+		if err := x.Candidates.Validate(); err != nil {
+			t.Fatalf("decoded candidates are malformed: %v", err)
+		}
+		if err := x.ScoringRules.Validate(); err != nil {
+			t.Fatalf("decoded rules are malformed: %v", err)
+		}
+		out, err := json.Marshal(x)
+		if err != nil {
+			t.Fatalf("a decoded explanation does not marshal: %v", err)
+		}
+		var y allot.Explanation
+		if err := json.Unmarshal(out, &y); err != nil {
+			t.Fatalf("%s does not decode: %v", out, err)
+		}
+		if !x.Candidates.Equal(y.Candidates) || !reflect.DeepEqual(x.ScoringRules.All(), y.ScoringRules.All()) {
+			t.Fatalf("round trip changed the explanation: %s", out)
+		}
+	})
+}

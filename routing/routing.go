@@ -332,20 +332,28 @@ func (p *Profile) pick(c *Cycle, cands *allot.Candidates) *Member {
 		}
 	}
 	n := len(p.Scorers)
-	c.vals = slices.Grow(c.vals[:0], n*len(eligible))[:n*len(eligible)]
+	// The rows go straight into the explanation's values when there is
+	// one (it keeps them), else into the cycle's scratch.
+	var vals []int64
+	if cands != nil && n > 0 {
+		vals = make([]int64, n*len(eligible))
+	} else {
+		c.vals = slices.Grow(c.vals[:0], n*len(eligible))[:n*len(eligible)]
+		vals = c.vals
+	}
 	best := -1
 	for i, m := range eligible {
-		row := c.vals[i*n : i*n+n]
+		row := vals[i*n : i*n+n]
 		for j, s := range p.Scorers {
 			row[j] = s.Score(c, m)
 		}
-		if best < 0 || better(row, c.vals[best*n:best*n+n]) {
+		if best < 0 || better(row, vals[best*n:best*n+n]) {
 			best = i
 		}
 	}
 	if cands != nil {
 		if n > 0 {
-			cands.Values = slices.Clone(c.vals)
+			cands.Values = vals
 			for i, at := range c.eligibleAt {
 				cands.Records[at].Off, cands.Records[at].N = int32(i*n), uint16(n)
 			}
