@@ -171,6 +171,10 @@ func (s *statusRecorder) WriteHeader(code int) {
 	if !s.wrote {
 		s.status, s.wrote = code, true
 	}
+	if code == http.StatusNoContent || code == http.StatusNotModified {
+		// No content, so no content type (huma sets one for every answer).
+		s.ResponseWriter.Header().Del("Content-Type")
+	}
 	s.ResponseWriter.WriteHeader(code)
 }
 

@@ -181,6 +181,9 @@ func TestConfigPreferMinimal(t *testing.T) {
 	if len(min.Body) != 0 {
 		t.Fatalf("204 with a body: %s", min.Body)
 	}
+	if ct := min.Header.Get("Content-Type"); ct != "" {
+		t.Fatalf("204 with a Content-Type: %q", ct)
+	}
 	if got := min.Header.Get("Preference-Applied"); got != "return=minimal" {
 		t.Fatalf("Preference-Applied %q", got)
 	}
