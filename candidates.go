@@ -192,6 +192,7 @@ func NewCandidates(list []Candidate) (Candidates, error) {
 	names := &CandidateNames{Agents: make([]string, len(list))}
 	recs := make([]CandidateRecord, len(list))
 	var vals []int64
+	seen := map[Rejection]int{} // index in names.Rejections
 	for i, cd := range list {
 		names.Agents[i] = cd.Agent
 		if cd.Filter != "" || cd.Reason != "" {
@@ -199,13 +200,14 @@ func NewCandidates(list []Candidate) (Candidates, error) {
 				return Candidates{}, fmt.Errorf("candidates[%d]: excluded by %q and yet scored or chosen", i, cd.Filter)
 			}
 			rj := Rejection{Filter: cd.Filter, Reason: cd.Reason}
-			k := slices.Index(names.Rejections, rj)
-			if k < 0 {
+			k, ok := seen[rj]
+			if !ok {
 				k = len(names.Rejections)
 				if k > 0xffff-MarkRejected {
 					return Candidates{}, fmt.Errorf("candidates[%d]: more than %d distinct rejections", i, k)
 				}
 				names.Rejections = append(names.Rejections, rj)
+				seen[rj] = k
 			}
 			recs[i].Mark = uint16(MarkRejected + k)
 			continue
