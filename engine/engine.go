@@ -54,6 +54,7 @@ type Engine struct {
 
 	cycle      routing.Cycle // scratch, reused by every pipeline run
 	scoringBuf []int         // scratch: the scoring rules of one classification
+	free       []*item       // closed items' states for reuse (newItem)
 	agentBatch []int         // scratch: agents whose timers fire at one instant
 	out        []allot.Decision
 
@@ -434,7 +435,8 @@ func (e *Engine) arrive(in allot.Item) error {
 		return err
 	}
 	e.arrivals++
-	x := &item{it: in, basePriority: in.Priority, arrival: e.arrivals}
+	x := e.newItem()
+	x.it, x.basePriority, x.arrival = in, in.Priority, e.arrivals
 	x.typeIdx, x.units = e.typeOf(in.Type, true)
 	x.it.Status, x.it.Queue, x.it.Owner, x.it.Rule, x.it.History = allot.StatusQueued, "", "", "", nil
 	if x.it.CreatedAt.IsZero() {
@@ -947,7 +949,31 @@ func (e *Engine) close(id string) error {
 	if owner != nil {
 		e.dispatchAgent(owner, "capacity_freed")
 	}
+	if len(e.free) < maxFreeItems {
+		e.free = append(e.free, x)
+	}
 	return nil
+}
+
+// maxFreeItems bounds the closed items' states kept for reuse.
+const maxFreeItems = 256
+
+// newItem returns a zero item state for an arrival: a closed item's, when
+// one is kept (an item state is the one allocation every arrival makes, and
+// most of the garbage a busy region makes is closed items), else a new one.
+// Nothing refers to a closed item's state but its stale timers, and those
+// stay void: the generation carries over and only grows.
+func (e *Engine) newItem() *item {
+	n := len(e.free)
+	if n == 0 {
+		return &item{}
+	}
+	x := e.free[n-1]
+	e.free[n-1] = nil
+	e.free = e.free[:n-1]
+	gen, smask := x.timerGen, x.smask
+	*x = item{timerGen: gen, smask: smask[:0]}
+	return x
 }
 
 func (e *Engine) presence(agent, status string) error {

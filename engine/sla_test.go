@@ -423,3 +423,31 @@ func TestHolidayOnADSTDay(t *testing.T) {
 		}
 	}
 }
+
+// A closed item's state is reused by the next arrival (Engine.newItem); the
+// closed item's armed timer must stay void for the item that reuses it: the
+// new item is taken back at its own deadline, not at the closed one's.
+func TestReusedItemStateIgnoresTheClosedItemsTimer(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, slaConfig())
+	h.arrive("x", nil) // ana at t0, deadline t0+15m
+	old := h.e.items["x"]
+	h.clock.Advance(10 * time.Minute)
+	h.apply(ItemClosed{ID: "x"})
+	h.arrive("y", map[string]any{"n": "1"}) // at t0+10m, deadline t0+25m
+	if h.e.items["y"] != old {
+		t.Fatal("the arrival did not reuse the closed item's state; the test would not test reuse")
+	}
+	if it, _ := h.e.Item("y"); it.ID != "y" || it.Attributes["n"] != "1" || it.Status != allot.StatusAssigned {
+		t.Fatalf("reused state holds %+v", it)
+	}
+	h.clock.Set(t0.Add(20 * time.Minute)) // past x's deadline, before y's
+	if ds := h.apply(Tick{}); len(ds) != 0 {
+		t.Fatalf("the closed item's timer fired for the item reusing its state: %+v", ds)
+	}
+	h.clock.Set(t0.Add(25 * time.Minute))
+	if ds := h.apply(Tick{}); len(ds) == 0 || ds[0].Item != "y" || ds[0].Kind != allot.DecisionReassigned ||
+		!ds[0].At.Equal(t0.Add(25*time.Minute)) {
+		t.Fatalf("at y's deadline: %+v", ds)
+	}
+}
