@@ -376,10 +376,16 @@ func sourceOrder(s string) int {
 // keep accepts, converted, and the cursor of the next page ("" at the end).
 func pageEntries[T any](ctx context.Context, st store.Store, region string, after uint64, limit int,
 	keep func(store.Entry) (T, bool)) ([]T, string, error) {
+	return pageOf(limit, func(fn func(store.Entry) error) error { return st.Entries(ctx, region, after, fn) }, keep)
+}
+
+// pageOf is pageEntries over any ordered stream of entries (read calls its
+// function with each entry until it returns an error).
+func pageOf[T any](limit int, read func(func(store.Entry) error) error, keep func(store.Entry) (T, bool)) ([]T, string, error) {
 	var out []T
 	var last uint64
 	errEnough := errors.New("page full")
-	err := st.Entries(ctx, region, after, func(e store.Entry) error {
+	err := read(func(e store.Entry) error {
 		v, ok := keep(e)
 		if !ok {
 			return nil

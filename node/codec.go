@@ -6,11 +6,12 @@ import (
 
 	"github.com/allot/allot"
 	"github.com/allot/allot/engine"
+	"github.com/allot/allot/store"
 )
 
 // Entry kinds: one per engine event.
 const (
-	KindConfig        = "config"
+	KindConfig        = store.KindConfig
 	KindItemArrived   = "item_arrived"
 	KindItemUpdated   = "item_updated"
 	KindItemTouched   = "item_touched"

@@ -20,6 +20,10 @@ import (
 	"github.com/allot/allot"
 )
 
+// KindConfig is the entry kind of a region's config (its creation, each
+// replacement and edit): the region's config versions.
+const KindConfig = "config"
+
 // Entry is one audit-log entry. Entries of a region form a chain: Seq is
 // 1, 2, 3, ... without gaps, and PrevHash is the Hash of the previous entry
 // ("" for the first). Global entries (Region "") form their own chain.
@@ -156,6 +160,11 @@ type Store interface {
 	// ItemEntries calls fn for the region's entries about item (Entry.Item),
 	// in seq order, until fn returns an error (returned) or they end.
 	ItemEntries(ctx context.Context, region, item string, fn func(Entry) error) error
+	// ConfigEntries calls fn for the region's entries of kind KindConfig
+	// with Seq > afterSeq, in order, until fn returns an error (returned) or
+	// they end. A store indexes them: listing config versions costs time in
+	// their number, not in the length of the log.
+	ConfigEntries(ctx context.Context, region string, afterSeq uint64, fn func(Entry) error) error
 
 	// Item returns an item by id (ENOTFOUND when absent).
 	Item(ctx context.Context, region, id string) (allot.Item, error)

@@ -17,6 +17,11 @@ FROM entries WHERE region = ? AND seq > ? ORDER BY seq LIMIT ?`
 	qItemEntries = `SELECT seq, at, actor, kind, item, payload, prev_hash, hash
 FROM entries WHERE region = ? AND item = ? AND seq > ? ORDER BY seq LIMIT ?`
 
+	// qConfigEntries names the kind as a literal so that the partial index
+	// entries_config (migration 0002) applies.
+	qConfigEntries = `SELECT seq, at, actor, kind, item, payload, prev_hash, hash
+FROM entries WHERE region = ? AND kind = 'config' AND seq > ? ORDER BY seq LIMIT ?`
+
 	// qRegions walks the distinct regions of the entries primary key with one
 	// index seek per region instead of scanning every entry.
 	qRegions = `WITH RECURSIVE r(region) AS (

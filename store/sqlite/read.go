@@ -61,7 +61,7 @@ func (s *Store) Entries(ctx context.Context, region string, afterSeq uint64, fn 
 	if afterSeq > 1<<63-1 {
 		return nil
 	}
-	return s.eachEntry(ctx, region, "", afterSeq, fn)
+	return s.eachEntry(ctx, region, entrySel{}, afterSeq, fn)
 }
 
 // ItemEntries calls fn with each entry of the region about item, in seq
@@ -70,16 +70,33 @@ func (s *Store) ItemEntries(ctx context.Context, region, item string, fn func(st
 	if item == "" {
 		return allot.Errorf(allot.EINVALID, "ItemEntries needs an item id")
 	}
-	return s.eachEntry(ctx, region, item, 0, fn)
+	return s.eachEntry(ctx, region, entrySel{item: item}, 0, fn)
 }
 
-// eachEntry pages through a region's entries (about item, when non-empty).
-func (s *Store) eachEntry(ctx context.Context, region, item string, afterSeq uint64, fn func(store.Entry) error) error {
+// ConfigEntries calls fn with each config entry of the region with seq >
+// afterSeq, in seq order, until fn returns an error (returned as is) or the
+// entries end. They are read through the partial index entries_config.
+func (s *Store) ConfigEntries(ctx context.Context, region string, afterSeq uint64, fn func(store.Entry) error) error {
+	if afterSeq > 1<<63-1 {
+		return nil
+	}
+	return s.eachEntry(ctx, region, entrySel{config: true}, afterSeq, fn)
+}
+
+// entrySel selects the entries eachEntry reads: all of a region's, those
+// about one item, or its config entries.
+type entrySel struct {
+	item   string
+	config bool
+}
+
+// eachEntry pages through a region's entries that sel selects.
+func (s *Store) eachEntry(ctx context.Context, region string, sel entrySel, afterSeq uint64, fn func(store.Entry) error) error {
 	buf := make([]store.Entry, 0, entriesChunk)
 	after := int64(afterSeq)
 	for {
 		buf = buf[:0]
-		if err := s.entriesChunk(ctx, region, item, after, &buf); err != nil {
+		if err := s.entriesChunk(ctx, region, sel, after, &buf); err != nil {
 			return err
 		}
 		for _, e := range buf {
@@ -94,13 +111,16 @@ func (s *Store) eachEntry(ctx context.Context, region, item string, afterSeq uin
 	}
 }
 
-func (s *Store) entriesChunk(ctx context.Context, region, item string, after int64, buf *[]store.Entry) error {
+func (s *Store) entriesChunk(ctx context.Context, region string, sel entrySel, after int64, buf *[]store.Entry) error {
 	var rows *sql.Rows
 	var err error
-	if item == "" {
+	switch {
+	case sel.config:
+		rows, err = s.r.QueryContext(ctx, qConfigEntries, region, after, entriesChunk)
+	case sel.item == "":
 		rows, err = s.r.QueryContext(ctx, qEntries, region, after, entriesChunk)
-	} else {
-		rows, err = s.r.QueryContext(ctx, qItemEntries, region, item, after, entriesChunk)
+	default:
+		rows, err = s.r.QueryContext(ctx, qItemEntries, region, sel.item, after, entriesChunk)
 	}
 	if err != nil {
 		return fmt.Errorf("sqlite: entries of %s: %w", chainName(region), err)

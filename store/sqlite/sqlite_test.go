@@ -389,3 +389,30 @@ func TestCloseIdempotent(t *testing.T) {
 		t.Fatalf("second Close: %v", err)
 	}
 }
+
+// The config entries are read through their partial index, not by scanning
+// the region's log (which is what makes listing config versions cheap).
+func TestConfigEntriesUseTheirIndex(t *testing.T) {
+	t.Parallel()
+	s := openTest(t)
+	rows, err := s.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+qConfigEntries, "eu", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if p := strings.Join(plan, "; "); !strings.Contains(p, "entries_config") {
+		t.Fatalf("query plan %q does not use entries_config", p)
+	}
+}

@@ -265,13 +265,19 @@ func testEntries(t *testing.T, o opener) {
 			if i%10 == 0 {
 				payload = "" // an empty payload comes back nil
 			}
+			if i%2 == 1 {
+				// Every other entry a config one, so that ConfigEntries
+				// spans more than one of a store's read chunks.
+				b.Entries = append(b.Entries, c.entry(store.KindConfig, "", payload))
+				continue
+			}
 			b.Entries = append(b.Entries, c.entry("item_arrived", fmt.Sprintf("i%d", i%13), payload))
 		}
 		mustCommit(t, s, b)
 		written = append(written, b.Entries...)
 	}
 	// The other chains must not leak in.
-	mustCommit(t, s, &store.Batch{Region: "eu2", Entries: []store.Entry{newChain("eu2").entry("tick", "", "")}})
+	mustCommit(t, s, &store.Batch{Region: "eu2", Entries: []store.Entry{newChain("eu2").entry(store.KindConfig, "", "")}})
 	if err := s.CommitGlobal(ctx, []store.Entry{newChain("").entry("token_created", "", "{}")}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -310,6 +316,29 @@ func testEntries(t *testing.T, o opener) {
 		n := 0
 		if err := s.ItemEntries(ctx, "eu2", "i5", func(store.Entry) error { n++; return nil }); err != nil || n != 0 {
 			t.Fatalf("another region's entries: %d, %v", n, err)
+		}
+	})
+	t.Run("ConfigEntries", func(t *testing.T) {
+		for _, after := range []uint64{0, 1, 2, 511, 512, 1049, 1050, 1 << 40} {
+			var want, got []store.Entry
+			for _, e := range written {
+				if e.Kind == store.KindConfig && e.Seq > after {
+					want = append(want, e)
+				}
+			}
+			if err := s.ConfigEntries(ctx, "eu", after, func(e store.Entry) error { got = append(got, e); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			check(t, got, want)
+		}
+		stop := errors.New("stop")
+		calls := 0
+		if err := s.ConfigEntries(ctx, "eu", 0, func(store.Entry) error { calls++; return stop }); !errors.Is(err, stop) || calls != 1 {
+			t.Fatalf("ConfigEntries after fn's error: %v, %d calls", err, calls)
+		}
+		n := 0
+		if err := s.ConfigEntries(ctx, "nowhere", 0, func(store.Entry) error { n++; return nil }); err != nil || n != 0 {
+			t.Fatalf("an unknown region's config entries: %d, %v", n, err)
 		}
 	})
 	t.Run("AfterSeq", func(t *testing.T) {
