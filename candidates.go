@@ -12,8 +12,8 @@ import (
 // nearly every decision, so it is kept compact and pointer-free: the names
 // (agents, filters and reasons, scorers) live once in a shared Names table,
 // and each candidate is a small record of indexes into it. Read it with Len,
-// At, List, Chosen and Filtered; it marshals to and from JSON as a list of
-// Candidate objects.
+// Agent, Rejected, IsChosen, ScoreValues, At, List, Chosen and Eligible; it
+// marshals to and from JSON as a list of Candidate objects.
 //
 // A Candidates value is immutable once made: its Names, Records and Values
 // are shared by every copy and must not be modified. The zero value is the
@@ -28,7 +28,8 @@ type Candidates struct {
 }
 
 // CandidateNames are the names a Candidates list refers to by index. The
-// engine keeps one per queue and shares it by all the queue's explanations.
+// engine keeps one per queue and shares it among all the queue's
+// explanations.
 type CandidateNames struct {
 	Agents     []string    // one per candidate, in candidate order
 	Rejections []Rejection // what CandidateRecord.Mark refers to
