@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -210,7 +211,14 @@ func (c *benchClient) run(ctx context.Context, region string, items, conc, bulk 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := c.worker(region, bulk > 0)
+			w, err := c.worker(region, bulk > 0)
+			if err != nil {
+				mu.Lock()
+				firstErr = cmp.Or(firstErr, err)
+				mu.Unlock()
+				return
+			}
+			defer w.conn.Close()
 			for ctx.Err() == nil {
 				r := int(next.Add(1)) - 1
 				if r >= requests {
@@ -259,22 +267,22 @@ func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 // with the server and must not spend what the server would use. It still
 // does real HTTP and checks every answer.
 type worker struct {
-	c      *benchClient
-	url    string // the single or bulk create URL
-	header http.Header
-	body   []byte
-	resp   bytes.Buffer
+	conn *benchConn
+	url  string // the single or bulk create URL, for errors
+	body []byte
+	resp bytes.Buffer
 }
 
-func (c *benchClient) worker(region string, bulk bool) *worker {
+func (c *benchClient) worker(region string, bulk bool) (*worker, error) {
 	path := "/v1/regions/" + region + "/items"
 	if bulk {
 		path += ":bulk"
 	}
-	h := http.Header{}
-	h.Set("Authorization", "Bearer "+c.token)
-	h.Set("Content-Type", "application/json")
-	return &worker{c: c, url: c.base + path, header: h}
+	conn, err := newBenchConn(c.base, path, c.token)
+	if err != nil {
+		return nil, err
+	}
+	return &worker{conn: conn, url: c.base + path}, nil
 }
 
 // appendBenchItem writes the bench's item number i: a French lead with a
@@ -305,24 +313,13 @@ func (w *worker) create(ctx context.Context, region string, first, n int, bulk b
 		b = appendBenchItem(b, region, first)
 	}
 	w.body = b
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(b))
+	status, err := w.conn.post(ctx, b, &w.resp)
 	if err != nil {
-		return 0, err
-	}
-	req.Header = w.header
-	resp, err := w.c.http.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	w.resp.Reset()
-	_, err = w.resp.ReadFrom(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("POST %s: %w", w.url, err)
 	}
 	data := w.resp.Bytes()
-	if resp.StatusCode >= 300 {
-		return 0, fmt.Errorf("POST %s: %d %s", w.url, resp.StatusCode, strings.TrimSpace(string(data)))
+	if status >= 300 {
+		return 0, fmt.Errorf("POST %s: %d %s", w.url, status, strings.TrimSpace(string(data)))
 	}
 	if !bulk {
 		id, owner, err := itemIDOwner(data)

@@ -66,8 +66,10 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
 		return err
 	}
 
-	return s.inTx(ctx, "region "+quote(b.Region), func(tx *sql.Tx) error {
-		head, err := s.appendEntries(ctx, tx, b.Region, ents)
+	var head uint64
+	err = s.inTx(ctx, "region "+quote(b.Region), func(tx *sql.Tx) error {
+		var err error
+		head, err = s.appendEntries(ctx, tx, b.Region, ents)
 		if err != nil {
 			return err
 		}
@@ -98,6 +100,31 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	s.lists.add(listBatchOf(b, head))
+	return nil
+}
+
+// listBatchOf is what the committed batch b (new head seq head) changed
+// that the list index keeps.
+func listBatchOf(b *store.Batch, head uint64) listBatch {
+	lb := listBatch{region: b.Region, base: head - uint64(len(b.Entries)), head: head,
+		items: make([]listItem, len(b.Items))}
+	for i := range b.Items {
+		it := &b.Items[i]
+		lb.items[i] = listItem{id: it.ID, status: string(it.Status), queue: it.Queue, owner: it.Owner, typ: it.Type,
+			createdAt: it.CreatedAt.UTC().Format(timeLayout), seq: head}
+	}
+	for i := range b.Decisions {
+		d := &b.Decisions[i]
+		lb.dec = max(lb.dec, d.Seq)
+		if d.Agent != "" {
+			lb.decs = append(lb.decs, listDecision{agent: d.Agent, seq: d.Seq})
+		}
+	}
+	return lb
 }
 
 // CommitGlobal appends entries to the global chain (region "") and upserts

@@ -1,5 +1,6 @@
 // Package sqlite is allot's embedded store: store.Store on one SQLite file
-// through the pure-Go modernc.org/sqlite driver (no cgo).
+// through the pure-Go modernc.org/sqlite driver (no cgo), with a derived
+// list index beside it (path + "-lists", below).
 //
 // # Connections
 //
@@ -52,6 +53,22 @@
 // schema's comment on the column describes those); an empty History and a nil Explanation
 // come back nil (a non-nil Explanation stays non-nil, its empty slices nil).
 // An empty Payload or Body comes back nil.
+//
+// # The list index
+//
+// The indexes that item lists (by creation, status, queue, owner, type) and
+// decision lists by agent read are not in the main file but in the list
+// index, path + "-lists", written by a goroutine of the store after each
+// commit, many commits to a transaction, without fsync (lists.go has the
+// why and the how). It is derived data: it records how far it is applied
+// per region, and whatever it lacks (a machine crash lost its last
+// transactions, the file was deleted or is of another version, another
+// process committed) is caught up from the main file, by the items'
+// updated_seq and the decisions' seq. Lists first wait until it holds every
+// commit before the call (EUNAVAILABLE, "unavailable", after 10 s without),
+// then read the rows from the main tables and check them against the filter
+// again; a page may hold fewer rows than its limit when items changed
+// during the call. Backups need the main file only.
 //
 // # Paging
 //

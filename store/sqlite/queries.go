@@ -99,15 +99,17 @@ ON CONFLICT (id) DO UPDATE SET
 	qToken  = `SELECT ` + tokenColumns + ` FROM tokens WHERE id = ?`
 	qTokens = `SELECT ` + tokenColumns + ` FROM tokens ORDER BY id`
 
-	// Items pages: qItemsBase, then any of the filter clauses, then the
-	// cursor clause when there is one, then qItemsOrder.
-	qItemsBase     = `SELECT ` + itemColumns + ` FROM items WHERE region = ?`
-	qItemsStatus   = ` AND status = ?`
-	qItemsQueue    = ` AND queue = ?`
-	qItemsOwner    = ` AND owner = ?`
-	qItemsType     = ` AND type = ?`
-	qItemsAfter    = ` AND (created_at, id) > (?, ?)`
-	qItemsOrderLim = ` ORDER BY created_at, id LIMIT ?`
+	// Items pages: the keys from the list index (lists.go) by qListItemsBase,
+	// then any of the filter clauses, then the cursor clause when there is
+	// one, then qItemsOrderLim; the items themselves by qItemsByIDPrefix.
+	qListItemsBase   = `SELECT id, created_at FROM item_lists WHERE region = ?`
+	qItemsByIDPrefix = `SELECT ` + itemColumns + ` FROM items WHERE region = ? AND id IN (`
+	qItemsStatus     = ` AND status = ?`
+	qItemsQueue      = ` AND queue = ?`
+	qItemsOwner      = ` AND owner = ?`
+	qItemsType       = ` AND type = ?`
+	qItemsAfter      = ` AND (created_at, id) > (?, ?)`
+	qItemsOrderLim   = ` ORDER BY created_at, id LIMIT ?`
 
 	// Decisions pages: qDecisionsBase, the filters, then qDecisionsOrderLim.
 	qDecisionsBase = `SELECT seq, at, kind, item, agent, from_agent, queue, cause, config_version, explanation
@@ -115,6 +117,11 @@ FROM decisions WHERE region = ? AND seq > ?`
 	qDecisionsItem     = ` AND item = ?`
 	qDecisionsAgent    = ` AND agent = ?`
 	qDecisionsOrderLim = ` ORDER BY seq LIMIT ?`
+
+	// Decisions by agent: the seqs from the list index, then the decisions.
+	qListDecisions        = `SELECT seq FROM decision_agents WHERE region = ? AND agent = ? AND seq > ? ORDER BY seq LIMIT ?`
+	qDecisionsBySeqPrefix = `SELECT seq, at, kind, item, agent, from_agent, queue, cause, config_version, explanation
+FROM decisions WHERE region = ? AND seq > ? AND seq IN (`
 )
 
 // Migrations.

@@ -169,13 +169,20 @@ func (s *Store) ItemByExternalID(ctx context.Context, region, externalID string)
 // (CreatedAt, ID), and the cursor of the next page ("" after the last).
 // Paging is by key, so items written between pages never make a page skip
 // or repeat an item whose created_at is unchanged.
+//
+// The page's keys come from the list index (lists.go), once it has applied
+// every commit before the call; the items are then read from the main
+// table and checked against the filter again, so an item that changed
+// since (a commit after the call began) is left out rather than shown in a
+// state the filter does not match. Such a page may hold fewer than its
+// limit; the cursor still continues after it.
 func (s *Store) Items(ctx context.Context, q store.ItemQuery) ([]allot.Item, string, error) {
 	limit, err := pageLimit(q.Limit)
 	if err != nil {
 		return nil, "", err
 	}
 	var b strings.Builder
-	b.WriteString(qItemsBase)
+	b.WriteString(qListItemsBase)
 	args := []any{q.Region}
 	for _, f := range []struct {
 		val, clause string
@@ -201,33 +208,85 @@ func (s *Store) Items(ctx context.Context, q store.ItemQuery) ([]allot.Item, str
 	b.WriteString(qItemsOrderLim)
 	args = append(args, limit+1) // one more tells whether a next page exists
 
-	rows, err := s.r.QueryContext(ctx, b.String(), args...)
+	if err := s.lists.wait(ctx, q.Region); err != nil {
+		return nil, "", err
+	}
+	rows, err := s.lists.r.QueryContext(ctx, b.String(), args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("sqlite: items: %w", err)
 	}
-	defer rows.Close()
-	var out []allot.Item
+	var ids []string
+	var lastCreated, lastID string
 	more := false
 	for rows.Next() {
-		if len(out) == limit {
+		if len(ids) == limit {
 			more = true
 			break
 		}
-		it, err := scanItem(rows)
-		if err != nil {
-			return nil, "", err
+		if err := rows.Scan(&lastID, &lastCreated); err != nil {
+			rows.Close()
+			return nil, "", fmt.Errorf("sqlite: items: %w", err)
 		}
-		out = append(out, it)
+		ids = append(ids, lastID)
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, "", fmt.Errorf("sqlite: items: %w", err)
 	}
 	next := ""
 	if more {
-		last := out[len(out)-1]
-		next = encodeCursor(last.CreatedAt.Format(timeLayout), last.ID)
+		next = encodeCursor(lastCreated, lastID)
+	}
+	if len(ids) == 0 {
+		return nil, next, nil
+	}
+	found, err := s.itemsByID(ctx, q.Region, ids)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]allot.Item, 0, len(ids))
+	for _, id := range ids {
+		it, ok := found[id]
+		if !ok || (q.Status != "" && it.Status != q.Status) || (q.Queue != "" && it.Queue != q.Queue) ||
+			(q.Owner != "" && it.Owner != q.Owner) || (q.Type != "" && it.Type != q.Type) {
+			continue
+		}
+		out = append(out, it)
 	}
 	return out, next, nil
+}
+
+// itemsByID reads the region's items with the given ids (at most a page).
+func (s *Store) itemsByID(ctx context.Context, region string, ids []string) (map[string]allot.Item, error) {
+	var b strings.Builder
+	b.WriteString(qItemsByIDPrefix)
+	args := make([]any, 0, len(ids)+1)
+	args = append(args, region)
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('?')
+		args = append(args, id)
+	}
+	b.WriteByte(')')
+	rows, err := s.r.QueryContext(ctx, b.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: items: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]allot.Item, len(ids))
+	for rows.Next() {
+		it, err := scanItem(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[it.ID] = it
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: items: %w", err)
+	}
+	return out, nil
 }
 
 type scanner interface{ Scan(dest ...any) error }
@@ -275,6 +334,9 @@ func (s *Store) Decisions(ctx context.Context, q store.DecisionQuery) ([]allot.D
 	if q.AfterSeq > 1<<63-1 {
 		return nil, nil
 	}
+	if q.Agent != "" && q.Item == "" {
+		return s.agentDecisions(ctx, q, limit)
+	}
 	var b strings.Builder
 	b.WriteString(qDecisionsBase)
 	args := []any{q.Region, int64(q.AfterSeq)}
@@ -288,8 +350,52 @@ func (s *Store) Decisions(ctx context.Context, q store.DecisionQuery) ([]allot.D
 	}
 	b.WriteString(qDecisionsOrderLim)
 	args = append(args, limit)
+	return s.queryDecisions(ctx, b.String(), args)
+}
 
-	rows, err := s.r.QueryContext(ctx, b.String(), args...)
+// agentDecisions is Decisions filtered by agent alone: the seqs come from
+// the list index (once it has applied every commit before the call), the
+// decisions from the main table. Decisions never change, so the page is
+// exact.
+func (s *Store) agentDecisions(ctx context.Context, q store.DecisionQuery, limit int) ([]allot.Decision, error) {
+	if err := s.lists.wait(ctx, q.Region); err != nil {
+		return nil, err
+	}
+	rows, err := s.lists.r.QueryContext(ctx, qListDecisions, q.Region, q.Agent, int64(q.AfterSeq), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: decisions: %w", err)
+	}
+	var seqs []any
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("sqlite: decisions: %w", err)
+		}
+		seqs = append(seqs, seq)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: decisions: %w", err)
+	}
+	if len(seqs) == 0 {
+		return nil, nil
+	}
+	var b strings.Builder
+	b.WriteString(qDecisionsBySeqPrefix)
+	for i := range seqs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('?')
+	}
+	b.WriteString(`) ORDER BY seq`)
+	return s.queryDecisions(ctx, b.String(), append([]any{q.Region, int64(q.AfterSeq)}, seqs...))
+}
+
+// queryDecisions runs a decisions query (columns of qDecisionsBase).
+func (s *Store) queryDecisions(ctx context.Context, query string, args []any) ([]allot.Decision, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: decisions: %w", err)
 	}

@@ -44,6 +44,10 @@ type Store struct {
 	ckptStop chan struct{}
 	ckptDone chan struct{}
 
+	// lists is the list index (lists.go): item lists and decision lists
+	// by agent read it; Commit feeds it after each commit.
+	lists *lists
+
 	closeOnce sync.Once
 	closeErr  error
 
@@ -156,6 +160,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if s.lists, err = openLists(ctx, abs, s.r); err != nil {
+		s.Close()
+		return nil, err
+	}
 	s.ckpt, err = sql.Open("sqlite", dsn(abs, url.Values{"_busy_timeout": {fmt.Sprint(busyTimeoutMS)}}))
 	if err != nil {
 		s.Close()
@@ -241,6 +249,9 @@ func (s *Store) prepare(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
+		if s.lists != nil {
+			errs = append(errs, s.lists.close())
+		}
 		if s.ckpt != nil {
 			close(s.ckptStop)
 			<-s.ckptDone
