@@ -149,3 +149,24 @@ func TestServeConfig(t *testing.T) {
 		t.Errorf("broken: exit %d\n%s", code, errb)
 	}
 }
+
+func TestParseGOGC(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		in   string
+		want int
+		ok   bool
+	}{
+		{"300", 300, true}, {"1", 1, true}, {"100000", 100000, true}, {"off", -1, true}, {"OFF", -1, true},
+		{"0", 0, false}, {"-5", 0, false}, {"100001", 0, false}, {"", 0, false}, {"3e2", 0, false}, {"fast", 0, false},
+	} {
+		got, err := parseGOGC(c.in)
+		if (err == nil) != c.ok || (c.ok && got != c.want) {
+			t.Errorf("parseGOGC(%q) = %d, %v; want %d, ok %v", c.in, got, err, c.want, c.ok)
+		}
+	}
+	code, _, errb := cli(t, "serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "x.db"), "--gogc", "fast")
+	if code != 2 || !strings.Contains(errb, "--gogc") {
+		t.Fatalf("serve --gogc fast: exit %d, %q; want 2 naming the flag", code, errb)
+	}
+}
