@@ -163,11 +163,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code := parse(fs, args); code >= 0 {
 		return code
 	}
-	log, err := newLogger(stderr, *logFormat)
+	logBuf := newLogBuffer(stderr)
+	defer logBuf.Close()
+	stderr = logBuf.Direct()
+	log, err := newLogger(logBuf, *logFormat)
 	if err != nil {
 		fmt.Fprintln(stderr, "allot serve:", err)
 		return 2
 	}
+	log = slog.New(logHandler{log.Handler(), logBuf})
 	gcPercent, err := parseGOGC(*gogc)
 	if err != nil {
 		fmt.Fprintln(stderr, "allot serve: --gogc:", err)
