@@ -112,6 +112,9 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
 func listBatchOf(b *store.Batch, head uint64) listBatch {
 	lb := listBatch{region: b.Region, base: head - uint64(len(b.Entries)), head: head,
 		items: make([]listItem, len(b.Items))}
+	if n := len(b.Entries); n > 0 {
+		lb.hash = b.Entries[n-1].Hash
+	}
 	for i := range b.Items {
 		it := &b.Items[i]
 		lb.items[i] = listItem{id: it.ID, status: string(it.Status), queue: it.Queue, owner: it.Owner, typ: it.Type,

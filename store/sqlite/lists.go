@@ -38,7 +38,9 @@ import (
 //     crash, or when the file is missing, stale or unreadable, the indexer
 //     catches up from the main database: items with updated_seq above the
 //     applied seq, decisions with seq above it. Deleting the file is always
-//     safe; it is rebuilt.
+//     safe; it is rebuilt. The index also keeps the hash of the entry it is
+//     applied through: when the main database does not hold that entry
+//     (restored from an older backup), Open empties the index.
 //   - Rows are versioned: an item's row is replaced only by a state with a
 //     higher seq, so batches and catch-ups may apply in any order and more
 //     than once (another process's store on the same files, a catch-up racing
@@ -69,15 +71,29 @@ type lists struct {
 }
 
 // progress is how far a region's index is applied: through entry seq (the
-// main database's head) and through decision seq (the engine's own
-// sequence of decisions).
-type progress struct{ seq, dec uint64 }
+// main database's head, whose hash it keeps: a main database restored from
+// an older backup has another entry there, and the index is then rebuilt)
+// and through decision seq (the engine's own sequence of decisions).
+type progress struct {
+	seq, dec uint64
+	hash     string
+}
+
+// ahead returns the later of a and b (by seq; decisions by their own seq).
+func (a progress) ahead(b progress) progress {
+	out := progress{seq: max(a.seq, b.seq), dec: max(a.dec, b.dec), hash: a.hash}
+	if b.seq >= a.seq && b.hash != "" {
+		out.hash = b.hash
+	}
+	return out
+}
 
 // listBatch is what one main commit changed that the index keeps.
 type listBatch struct {
 	region string
 	base   uint64 // the head before the batch: the index must be applied through it first
 	head   uint64 // the batch's head seq: every item state of it has updated_seq head
+	hash   string // the head entry's hash ("" when the batch has no entries)
 	dec    uint64 // the batch's last decision seq (0: none)
 	items  []listItem
 	decs   []listDecision
@@ -95,7 +111,7 @@ type listDecision struct {
 
 // listsSchema is the index's schema; listsVersion its user_version. A file
 // with another version is emptied and rebuilt (it is derived data).
-const listsVersion = 1
+const listsVersion = 2
 
 var listsSchema = []string{
 	// The table is keyed by creation, the order of every list, so it is
@@ -125,9 +141,10 @@ var listsSchema = []string{
 	`CREATE TABLE lists_progress (
     region  TEXT    NOT NULL PRIMARY KEY,
     seq     INTEGER NOT NULL, -- entries applied through (the main head)
+    hash    TEXT    NOT NULL, -- the hash of the main database's entry seq
     dec_seq INTEGER NOT NULL  -- decisions applied through
 ) STRICT, WITHOUT ROWID`,
-	`PRAGMA user_version = 1`,
+	`PRAGMA user_version = 2`,
 }
 
 const (
@@ -142,9 +159,12 @@ WHERE excluded.seq > item_lists.seq`
 	qListsInsertDecPrefix = `INSERT INTO decision_agents (region, agent, seq) VALUES `
 	qListsInsertDecRow    = `(?, ?, ?)`
 	qListsInsertDecSuffix = `ON CONFLICT DO NOTHING`
-	qListsProgress        = `INSERT INTO lists_progress (region, seq, dec_seq) VALUES (?, ?, ?)
-ON CONFLICT (region) DO UPDATE SET seq = max(seq, excluded.seq), dec_seq = max(dec_seq, excluded.dec_seq)`
-	qListsAllProgress = `SELECT region, seq, dec_seq FROM lists_progress`
+	qListsProgress        = `INSERT INTO lists_progress (region, seq, hash, dec_seq) VALUES (?, ?, ?, ?)
+ON CONFLICT (region) DO UPDATE SET
+    hash = CASE WHEN excluded.seq >= seq AND excluded.hash <> '' THEN excluded.hash ELSE hash END,
+    seq = max(seq, excluded.seq), dec_seq = max(dec_seq, excluded.dec_seq)`
+	qListsAllProgress = `SELECT region, seq, hash, dec_seq FROM lists_progress`
+	qEntryHash        = `SELECT hash FROM entries WHERE region = ? AND seq = ?`
 
 	// Catch-up reads of the main database (one read transaction each).
 	qCatchUpItems = `SELECT id, status, queue, owner, type, created_at, updated_seq FROM items
@@ -195,17 +215,20 @@ func openLists(ctx context.Context, mainPath string, main *sql.DB) (*lists, erro
 	rows, err := l.w.QueryContext(ctx, qListsAllProgress)
 	if err == nil {
 		for rows.Next() {
-			var region string
+			var region, hash string
 			var seq, dec int64
-			if err = rows.Scan(&region, &seq, &dec); err != nil {
+			if err = rows.Scan(&region, &seq, &hash, &dec); err != nil {
 				break
 			}
-			l.applied[region] = progress{uint64(seq), uint64(dec)}
+			l.applied[region] = progress{seq: uint64(seq), dec: uint64(dec), hash: hash}
 		}
 		rows.Close()
 		if err == nil {
 			err = rows.Err()
 		}
+	}
+	if err == nil {
+		err = l.checkTimeline(ctx)
 	}
 	if err != nil {
 		l.r.Close()
@@ -214,6 +237,42 @@ func openLists(ctx context.Context, mainPath string, main *sql.DB) (*lists, erro
 	}
 	go l.run()
 	return l, nil
+}
+
+// checkTimeline empties the index when it was applied through an entry the
+// main database does not hold (the main database was restored from an older
+// backup, or replaced): its rows may then be of states that never were in
+// this database, with seqs that would keep the real ones from replacing
+// them. An index that is merely behind is caught up later instead.
+func (l *lists) checkTimeline(ctx context.Context) error {
+	for region, p := range l.applied {
+		if p.seq == 0 {
+			continue
+		}
+		var hash string
+		err := l.main.QueryRowContext(ctx, qEntryHash, region, int64(p.seq)).Scan(&hash)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if err == nil && hash == p.hash {
+			continue
+		}
+		slog.Warn("sqlite: the list index does not match the database (restored from a backup?); rebuilding it", "file", l.path, "region", region)
+		if err := l.reset(ctx); err != nil {
+			return err
+		}
+		l.applied = map[string]progress{}
+		return nil
+	}
+	return nil
+}
+
+// reset empties the index (every table recreated).
+func (l *lists) reset(ctx context.Context) error {
+	if _, err := l.w.ExecContext(ctx, "PRAGMA user_version = 0"); err != nil {
+		return err
+	}
+	return l.init(ctx)
 }
 
 // init creates the schema, or empties and recreates it when the file holds
@@ -424,8 +483,7 @@ func (l *lists) apply(batches []listBatch) error {
 		for _, d := range b.decs {
 			decs = append(decs, []any{b.region, d.agent, int64(d.seq)})
 		}
-		h := heads[b.region]
-		heads[b.region] = progress{max(h.seq, b.head), max(h.dec, b.dec)}
+		heads[b.region] = heads[b.region].ahead(progress{seq: b.head, dec: b.dec, hash: b.hash})
 	}
 	if err := l.write(items, decs, heads); err != nil {
 		return err
@@ -449,7 +507,7 @@ func (l *lists) write(items, decs [][]any, heads map[string]progress) error {
 		return err
 	}
 	for region, p := range heads {
-		if _, err := tx.ExecContext(ctx, qListsProgress, region, int64(p.seq), int64(p.dec)); err != nil {
+		if _, err := tx.ExecContext(ctx, qListsProgress, region, int64(p.seq), p.hash, int64(p.dec)); err != nil {
 			return err
 		}
 	}
@@ -458,8 +516,7 @@ func (l *lists) write(items, decs [][]any, heads map[string]progress) error {
 	}
 	l.mu.Lock()
 	for region, p := range heads {
-		a := l.applied[region]
-		a = progress{max(a.seq, p.seq), max(a.dec, p.dec)}
+		a := l.applied[region].ahead(p)
 		l.applied[region] = a
 		if l.want[region] <= a.seq {
 			delete(l.want, region)
@@ -596,7 +653,7 @@ func (l *lists) catchUp(region string) error {
 		last := len(batch) < catchUpChunk
 		heads := map[string]progress(nil)
 		if last {
-			heads = map[string]progress{region: {uint64(head), uint64(afterDec)}}
+			heads = map[string]progress{region: {seq: uint64(head), dec: uint64(afterDec), hash: hash}}
 		}
 		if len(batch) > 0 || last {
 			if err := l.write(nil, batch, heads); err != nil {

@@ -340,3 +340,83 @@ func TestListsCloseApplies(t *testing.T) {
 		t.Fatalf("after Close the index holds %d items through seq %d, want 20 through 20", n, seq)
 	}
 }
+
+// A database restored from an older backup, next to a newer list index:
+// the index holds states of a timeline the database no longer has, with
+// seqs that would keep this timeline's states from replacing them. Open
+// notices (the entry it was applied through is not the database's) and
+// rebuilds it.
+func TestListsAfterRestoringAnOlderDatabase(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := dir + "/allot.db"
+	c := &testChain{region: "r"}
+	commit := func(s *Store, owner string, ids ...string) {
+		t.Helper()
+		b := &store.Batch{Region: "r"}
+		for _, id := range ids {
+			b.Entries = append(b.Entries, c.entry(id))
+			b.Items = append(b.Items, allot.Item{ID: id, Type: "lead", Status: allot.StatusAssigned, Queue: "q", Owner: owner,
+				CreatedAt: time.Unix(1_800_000_000, 0).UTC()})
+		}
+		if err := s.Commit(t.Context(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	owned := func(s *Store, owner string) []string {
+		t.Helper()
+		page, _, err := s.Items(t.Context(), store.ItemQuery{Region: "r", Owner: owner, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, it := range page {
+			out = append(out, it.ID)
+		}
+		return out
+	}
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit(s, "ana", "i1", "i2")
+	s.Close()
+	backup, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := *c
+	// The later timeline: i1 and i2 go to bob, i3 arrives.
+	if s, err = Open(t.Context(), path); err != nil {
+		t.Fatal(err)
+	}
+	commit(s, "bob", "i1", "i2", "i3")
+	if got := owned(s, "bob"); !slices.Equal(got, []string{"i1", "i2", "i3"}) {
+		t.Fatalf("bob's items before the restore: %v", got)
+	}
+	s.Close()
+	// Restore the backup (the main file only, as the docs say), keep the index.
+	for _, suffix := range []string{"-wal", "-shm"} {
+		os.Remove(path + suffix)
+	}
+	if err := os.WriteFile(path, backup, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	*c = saved
+	if s, err = Open(t.Context(), path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// This timeline: i2 goes to carl, in as many entries as the other one
+	// had, so that the seqs match and only the hash tells them apart.
+	commit(s, "carl", "i2", "i2", "i2")
+	if got := owned(s, "bob"); len(got) != 0 {
+		t.Fatalf("bob's items after the restore: %v, want none (that timeline is gone)", got)
+	}
+	if got := owned(s, "ana"); !slices.Equal(got, []string{"i1"}) {
+		t.Fatalf("ana's items after the restore: %v, want [i1]", got)
+	}
+	if got := owned(s, "carl"); !slices.Equal(got, []string{"i2"}) {
+		t.Fatalf("carl's items after the restore: %v, want [i2]", got)
+	}
+}
