@@ -308,8 +308,8 @@ func (l *lists) init(ctx context.Context) error {
 // when a reader waits for them: the fewer transactions, the fewer times
 // each B-tree's hot pages are written.
 const (
-	listsDelay     = 200 * time.Millisecond
-	listsBatchRows = 8192
+	listsDelay     = 500 * time.Millisecond
+	listsBatchRows = 16384
 )
 
 // add queues what a main commit changed. Called after the commit, in
