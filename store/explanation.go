@@ -467,7 +467,15 @@ func decodeBinaryExplanation(raw []byte) (*allot.Explanation, error) {
 	return x, nil
 }
 
-// inflate undoes the compression of EncodeStoredExplanation.
+// maxInflated bounds a deflated explanation's JSON. Only databases written
+// before the binary form hold deflated ones, and the largest a region can
+// make (10,000 candidates) is under 1 MB; anything that inflates past the
+// bound is refused before it is parsed (a small input can inflate to
+// megabytes of junk, which took seconds to parse).
+const maxInflated = 4 << 20
+
+// inflate undoes the compression of EncodeStoredExplanation's deflated
+// form.
 func inflate(z []byte) ([]byte, error) {
 	var r io.ReadCloser
 	if v := flateReaders.Get(); v != nil {
@@ -479,7 +487,14 @@ func inflate(z []byte) ([]byte, error) {
 		r = flate.NewReader(bytes.NewReader(z))
 	}
 	defer flateReaders.Put(r)
-	return io.ReadAll(io.LimitReader(r, 16<<20))
+	b, err := io.ReadAll(io.LimitReader(r, maxInflated+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxInflated {
+		return nil, fmt.Errorf("inflates to more than %d bytes", maxInflated)
+	}
+	return b, nil
 }
 
 // DecodeExplanation is the inverse of EncodeExplanation and of

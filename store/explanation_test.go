@@ -1,10 +1,13 @@
 package store_test
 
 import (
+	"bytes"
+	"compress/flate"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/allot/allot"
@@ -268,4 +271,21 @@ func FuzzDecodeExplanation(f *testing.F) {
 			t.Fatalf("round trip changed the explanation:\n%+v\n%+v", x, y)
 		}
 	})
+}
+
+// A deflated explanation that inflates past the bound (a few KB of input
+// can inflate to megabytes) is refused by the bound, before any parsing.
+func TestDecodeExplanationRefusesDeflateBombs(t *testing.T) {
+	t.Parallel()
+	var z bytes.Buffer
+	z.WriteByte(0x01) // the deflated form's tag
+	w, _ := flate.NewWriter(&z, flate.BestCompression)
+	w.Write([]byte(`{"v":1,"r":"`))
+	w.Write(bytes.Repeat([]byte("a"), 8<<20))
+	w.Write([]byte(`"}`))
+	w.Close()
+	_, err := store.DecodeExplanation(z.Bytes())
+	if err == nil || !strings.Contains(err.Error(), "inflates to more than") {
+		t.Fatalf("a %d-byte input inflating to 8 MiB: %v, want refused by the bound", z.Len(), err)
+	}
 }
