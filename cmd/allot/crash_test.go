@@ -18,7 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/allot/allot"
 	"github.com/allot/allot/node"
+	"github.com/allot/allot/store"
 	"github.com/allot/allot/store/sqlite"
 )
 
@@ -237,6 +239,68 @@ func TestCrashRecovery(t *testing.T) {
 		}
 		return missing < 10
 	})
+	// The lists (the derived list index, which a kill may leave behind by
+	// its last half second of batches) agree with the items: every
+	// acknowledged item is in its owner's list and its status's list, and
+	// every item listed for an owner is that owner's.
+	owners := map[string]map[string]bool{}
+	statuses := map[allot.Status]map[string]bool{}
+	acked.Range(func(_, v any) bool {
+		it, err := st.Item(ctx, "crash", v.(string))
+		if err != nil {
+			return true // reported above
+		}
+		if owners[it.Owner] == nil {
+			owners[it.Owner] = map[string]bool{}
+		}
+		owners[it.Owner][it.ID] = true
+		if statuses[it.Status] == nil {
+			statuses[it.Status] = map[string]bool{}
+		}
+		statuses[it.Status][it.ID] = true
+		return true
+	})
+	listed := func(q store.ItemQuery) map[string]allot.Item {
+		q.Region, q.Limit = "crash", 1000
+		out := map[string]allot.Item{}
+		for {
+			page, next, err := st.Items(ctx, q)
+			if err != nil {
+				t.Fatalf("Items(%+v): %v", q, err)
+			}
+			for _, it := range page {
+				out[it.ID] = it
+			}
+			if next == "" {
+				return out
+			}
+			q.After = next
+		}
+	}
+	for owner, ids := range owners {
+		if owner == "" {
+			continue
+		}
+		got := listed(store.ItemQuery{Owner: owner})
+		for id := range ids {
+			if _, ok := got[id]; !ok {
+				t.Errorf("item %s of %s is not in %s's list after the kills", id, owner, owner)
+			}
+		}
+		for id, it := range got {
+			if it.Owner != owner {
+				t.Errorf("%s's list holds item %s of %q", owner, id, it.Owner)
+			}
+		}
+	}
+	for status, ids := range statuses {
+		got := listed(store.ItemQuery{Status: status})
+		for id := range ids {
+			if _, ok := got[id]; !ok {
+				t.Errorf("item %s (%s) is not in the %s list after the kills", id, status, status)
+			}
+		}
+	}
 	rep, err := node.Verify(ctx, st)
 	if err != nil {
 		t.Fatal(err)
