@@ -1,7 +1,7 @@
 # allot — make targets. `make help` lists them.
 GO ?= go
 ENGINE_PKGS := . ./rules/... ./routing/... ./engine/...
-RACE_PKGS := $(ENGINE_PKGS) ./node/... ./store/...
+RACE_PKGS := $(ENGINE_PKGS) ./node/... ./store/... ./httpapi/... ./cmd/allot/
 
 .PHONY: help test race bench check fmt vet
 
