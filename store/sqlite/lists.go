@@ -290,6 +290,14 @@ func (l *lists) init(ctx context.Context) error {
 		return fmt.Errorf("sqlite: %s: %w", l.path, err)
 	}
 	defer tx.Rollback()
+	// Again under the write lock: another process opening the same files
+	// may have rebuilt the index in between.
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", l.path, err)
+	}
+	if v == listsVersion {
+		return nil
+	}
 	for _, t := range []string{"item_lists", "decision_agents", "lists_progress"} {
 		if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
 			return fmt.Errorf("sqlite: %s: %w", l.path, err)
