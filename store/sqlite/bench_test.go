@@ -151,3 +151,35 @@ func benchListsApply(b *testing.B, per int) {
 		}
 	}
 }
+
+// BenchmarkItemsList measures one page of 100 items of one owner (of 50) in
+// a region of 20,000: the list index's keys, then the rows from the main
+// table.
+func BenchmarkItemsList(b *testing.B) {
+	s, err := Open(b.Context(), filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	c := &testChain{region: "eu"}
+	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	for i := 0; i < 20000; i += 500 {
+		bt := &store.Batch{Region: "eu"}
+		for j := i; j < i+500; j++ {
+			id := fmt.Sprintf("itm_%08d", j)
+			bt.Entries = append(bt.Entries, c.entry(id))
+			bt.Items = append(bt.Items, allot.Item{ID: id, Type: "lead", Status: allot.StatusAssigned, Queue: "q",
+				Owner: fmt.Sprintf("agent%04d", j%50), Attributes: map[string]any{"country": "FR"}, CreatedAt: at.Add(time.Duration(j) * time.Second)})
+		}
+		if err := s.Commit(b.Context(), bt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		page, _, err := s.Items(b.Context(), store.ItemQuery{Region: "eu", Owner: "agent0007", Limit: 100})
+		if err != nil || len(page) != 100 {
+			b.Fatalf("%d items, %v", len(page), err)
+		}
+	}
+}

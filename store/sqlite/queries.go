@@ -101,9 +101,9 @@ ON CONFLICT (id) DO UPDATE SET
 
 	// Items pages: the keys from the list index (lists.go) by qListItemsBase,
 	// then any of the filter clauses, then the cursor clause when there is
-	// one, then qItemsOrderLim; the items themselves by qItemsByIDPrefix.
+	// one, then qItemsOrderLim; the items themselves by qItemsByID.
 	qListItemsBase   = `SELECT id, created_at FROM item_lists WHERE region = ?`
-	qItemsByIDPrefix = `SELECT ` + itemColumns + ` FROM items WHERE region = ? AND id IN (`
+	qItemsByID       = `SELECT ` + itemColumns + ` FROM items WHERE region = ? AND id IN (SELECT value FROM json_each(?))`
 	qItemsStatus     = ` AND status = ?`
 	qItemsQueue      = ` AND queue = ?`
 	qItemsOwner      = ` AND owner = ?`

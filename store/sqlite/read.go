@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"encoding/json"
 	"context"
 	"database/sql"
 	"errors"
@@ -256,21 +257,15 @@ func (s *Store) Items(ctx context.Context, q store.ItemQuery) ([]allot.Item, str
 	return out, next, nil
 }
 
-// itemsByID reads the region's items with the given ids (at most a page).
+// itemsByID reads the region's items with the given ids (at most a page),
+// through one prepared statement whatever their number (the ids go in as a
+// JSON array).
 func (s *Store) itemsByID(ctx context.Context, region string, ids []string) (map[string]allot.Item, error) {
-	var b strings.Builder
-	b.WriteString(qItemsByIDPrefix)
-	args := make([]any, 0, len(ids)+1)
-	args = append(args, region)
-	for i, id := range ids {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('?')
-		args = append(args, id)
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: items: %w", err)
 	}
-	b.WriteByte(')')
-	rows, err := s.r.QueryContext(ctx, b.String(), args...)
+	rows, err := s.readStmts.itemsByID.QueryContext(ctx, region, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: items: %w", err)
 	}

@@ -35,6 +35,8 @@ type Store struct {
 	// and the multi-row inserts (prepared per row count when first used).
 	stmts writeStmts
 	multi multiStmts
+	// Statements of the read path, prepared once on the reader pool.
+	readStmts readStmts
 
 	// The checkpointer copies the WAL back into the database file in the
 	// background (PASSIVE: never blocking the writer), so commits do not
@@ -61,6 +63,10 @@ type writeStmts struct {
 	head, upsertItem                               *sql.Stmt
 	activeAssignment, deactivate, insertAssignment *sql.Stmt
 	insertIdempotency, upsertToken                 *sql.Stmt
+}
+
+type readStmts struct {
+	itemsByID *sql.Stmt
 }
 
 type multiStmts struct {
@@ -240,6 +246,11 @@ func (s *Store) prepare(ctx context.Context) error {
 			return err
 		}
 	}
+	st, err := s.r.PrepareContext(ctx, qItemsByID)
+	if err != nil {
+		return fmt.Errorf("sqlite: prepare: %w", err)
+	}
+	s.readStmts.itemsByID = st
 	return nil
 }
 
@@ -262,7 +273,7 @@ func (s *Store) Close() error {
 		for _, st := range []*sql.Stmt{
 			s.stmts.head, s.stmts.upsertItem,
 			s.stmts.activeAssignment, s.stmts.deactivate, s.stmts.insertAssignment,
-			s.stmts.insertIdempotency, s.stmts.upsertToken,
+			s.stmts.insertIdempotency, s.stmts.upsertToken, s.readStmts.itemsByID,
 		} {
 			if st != nil {
 				errs = append(errs, st.Close())
