@@ -102,14 +102,14 @@ ON CONFLICT (id) DO UPDATE SET
 	// Items pages: the keys from the list index (lists.go) by qListItemsBase,
 	// then any of the filter clauses, then the cursor clause when there is
 	// one, then qItemsOrderLim; the items themselves by qItemsByID.
-	qListItemsBase   = `SELECT id, created_at FROM item_lists WHERE region = ?`
-	qItemsByID       = `SELECT ` + itemColumns + ` FROM items WHERE region = ? AND id IN (SELECT value FROM json_each(?))`
-	qItemsStatus     = ` AND status = ?`
-	qItemsQueue      = ` AND queue = ?`
-	qItemsOwner      = ` AND owner = ?`
-	qItemsType       = ` AND type = ?`
-	qItemsAfter      = ` AND (created_at, id) > (?, ?)`
-	qItemsOrderLim   = ` ORDER BY created_at, id LIMIT ?`
+	qListItemsBase = `SELECT id, created_at FROM item_lists WHERE region = ?`
+	qItemsByID     = `SELECT ` + itemColumns + ` FROM items WHERE region = ? AND id IN (SELECT value FROM json_each(?))`
+	qItemsStatus   = ` AND status = ?`
+	qItemsQueue    = ` AND queue = ?`
+	qItemsOwner    = ` AND owner = ?`
+	qItemsType     = ` AND type = ?`
+	qItemsAfter    = ` AND (created_at, id) > (?, ?)`
+	qItemsOrderLim = ` ORDER BY created_at, id LIMIT ?`
 
 	// Decisions pages: qDecisionsBase, the filters, then qDecisionsOrderLim.
 	qDecisionsBase = `SELECT seq, at, kind, item, agent, from_agent, queue, cause, config_version, explanation
