@@ -590,11 +590,13 @@ func (l *lists) catchUp(region string) error {
 		return err
 	}
 	if uint64(head) <= from.seq {
-		// Nothing to bring. A reader's want is a head it read from the main
-		// database, so it is met; should it not be, forgetting it keeps the
-		// indexer from spinning (the reader then times out with an error).
+		// Nothing to bring (or the main database is behind the index, which
+		// only a restored backup does: the waiting reader's head is what
+		// counts, and it is not above what is applied).
 		l.mu.Lock()
-		delete(l.want, region)
+		if l.want[region] <= max(from.seq, uint64(head)) {
+			delete(l.want, region)
+		}
 		l.mu.Unlock()
 		return nil
 	}
