@@ -171,7 +171,10 @@ type Store interface {
 	// ItemByExternalID returns an item by its external id (ENOTFOUND).
 	ItemByExternalID(ctx context.Context, region, externalID string) (allot.Item, error)
 	// Items returns one page of items, oldest first, and the cursor of the
-	// next page ("" at the end).
+	// next page ("" at the end). It reflects every commit that returned
+	// before the call; an item changed during the call may be left out of
+	// the page (never shown in a state the query does not match), so a
+	// page can be shorter than Limit with more pages after it.
 	Items(ctx context.Context, q ItemQuery) ([]allot.Item, string, error)
 	// Decisions returns one page of decisions in seq order.
 	Decisions(ctx context.Context, q DecisionQuery) ([]allot.Decision, error)
