@@ -491,3 +491,58 @@ func TestDecisionsRecordTheirConfigVersion(t *testing.T) {
 	check()
 	st.Close()
 }
+
+// Replay reads and decodes the log ahead of the engine, in chunks: a log of
+// several chunks rebuilds the same state, and an entry that does not decode,
+// deep in the log, stops the start with an error naming it.
+func TestReplayAcrossChunksAndABadEntry(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "allot.db")
+	st := openStore(t, path)
+	n := newNode(t, st, nil)
+	if _, err := n.CreateRegion(ctx, "test", regionCfg("eu", 4, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 700 {
+		if _, err := n.Submit(ctx, "eu", node.Command{Actor: "test", Event: arrive(fmt.Sprint("i", i), fmt.Sprint("e", i))}); err != nil {
+			t.Fatal(err)
+		}
+		if i%7 == 0 {
+			if _, err := n.Submit(ctx, "eu", node.Command{Actor: "test", Event: engine.ItemClosed{ID: fmt.Sprint("i", i)}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var before []allot.Item
+	n.Read(ctx, "eu", func(e *engine.Engine) { before = e.Items() })
+	n.Close()
+	st.Close()
+
+	st = openStore(t, path)
+	n = newNode(t, st, nil)
+	var after []allot.Item
+	n.Read(ctx, "eu", func(e *engine.Engine) { after = e.Items() })
+	n.Close()
+	st.Close()
+	if len(before) < 500 || !reflect.DeepEqual(before, after) {
+		t.Fatalf("state after a replay of %d items differs (%d items after)", len(before), len(after))
+	}
+
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE entries SET payload = CAST('{' AS BLOB) WHERE region = 'eu' AND seq = 600`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	st = openStore(t, path)
+	defer st.Close()
+	if n, err := node.Open(ctx, st, node.Options{}); err == nil {
+		n.Close()
+		t.Fatal("a log with an undecodable entry loaded")
+	} else if !strings.Contains(err.Error(), "entry 600") {
+		t.Fatalf("the error %q does not name entry 600", err)
+	}
+}
