@@ -1,37 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // The server's log: info lines wait (at most logFlushEvery), warnings and
 // direct messages go out at once and after what waited, Close writes the
 // rest; the order of lines is kept.
 func TestLogBuffer(t *testing.T) {
 	t.Parallel()
-	var out lockedBuffer
+	var out syncBuffer
 	b := newLogBuffer(&out)
 	log := slog.New(logHandler{slog.NewTextHandler(b, nil), b})
 	log.Info("one")
