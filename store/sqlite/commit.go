@@ -103,13 +103,14 @@ func (s *Store) Commit(ctx context.Context, b *store.Batch) error {
 	if err != nil {
 		return err
 	}
-	s.lists.add(listBatchOf(b, head))
+	s.lists.add(listBatchOf(b, items, head))
 	return nil
 }
 
-// listBatchOf is what the committed batch b (new head seq head) changed
+// listBatchOf is what the committed batch b (its items encoded as rows by
+// encodeItems, new head seq head) changed
 // that the list index keeps.
-func listBatchOf(b *store.Batch, head uint64) listBatch {
+func listBatchOf(b *store.Batch, rows [][]any, head uint64) listBatch {
 	lb := listBatch{region: b.Region, base: head - uint64(len(b.Entries)), head: head,
 		items: make([]listItem, len(b.Items))}
 	if n := len(b.Entries); n > 0 {
@@ -118,7 +119,7 @@ func listBatchOf(b *store.Batch, head uint64) listBatch {
 	for i := range b.Items {
 		it := &b.Items[i]
 		lb.items[i] = listItem{id: it.ID, status: string(it.Status), queue: it.Queue, owner: it.Owner, typ: it.Type,
-			createdAt: it.CreatedAt.UTC().Format(timeLayout), seq: head}
+			createdAt: rows[i][itemRowCreatedAt].(string), seq: head}
 	}
 	for i := range b.Decisions {
 		d := &b.Decisions[i]
@@ -423,6 +424,9 @@ func encodeDecisionRange(region string, ds []allot.Decision, rows [][]any, lo, h
 	}
 	return nil
 }
+
+// itemRowCreatedAt is the index of created_at in encodeItems' rows.
+const itemRowCreatedAt = 10
 
 // encodeItems returns each item's upsert arguments without the leading
 // region and the trailing updated_seq.

@@ -493,10 +493,7 @@ func (l *lists) apply(batches []listBatch) error {
 		}
 		heads[b.region] = heads[b.region].ahead(progress{seq: b.head, dec: b.dec, hash: b.hash})
 	}
-	if err := l.write(items, decs, heads); err != nil {
-		return err
-	}
-	return nil
+	return l.write(items, decs, heads)
 }
 
 // write inserts the rows and advances the regions' progress in one
