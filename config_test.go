@@ -806,3 +806,33 @@ func TestValidateAttributes(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateAttributesOneByOne checks the fast path (a single attribute
+// decides it): every reserved name alone is refused, and every name of one
+// or two bytes is accepted exactly when it is an identifier (a letter or _,
+// then letters, digits or _).
+func TestValidateAttributesOneByOne(t *testing.T) {
+	t.Parallel()
+	for _, k := range allot.ReservedAttributes {
+		if ps := allot.ValidateAttributes(map[string]any{k: "x"}); len(ps) != 1 || ps[0].Path != "attributes."+k {
+			t.Errorf("ValidateAttributes({%q}) = %v, want one problem at attributes.%s", k, ps, k)
+		}
+		if ps := allot.ValidateAttributes(map[string]any{k + "s": "x", "x" + k: "x"}); ps != nil {
+			t.Errorf("names next to the reserved %q: %v, want valid", k, ps)
+		}
+	}
+	letter := func(c byte) bool { return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+	digit := func(c byte) bool { return c >= '0' && c <= '9' }
+	for a := range 256 {
+		for b := -1; b < 256; b++ {
+			name, want := string([]byte{byte(a)}), letter(byte(a))
+			if b >= 0 {
+				name += string([]byte{byte(b)})
+				want = want && (letter(byte(b)) || digit(byte(b)))
+			}
+			if got := allot.ValidateAttributes(map[string]any{name: "x"}) == nil; got != want {
+				t.Fatalf("name %q: valid = %v, want %v", name, got, want)
+			}
+		}
+	}
+}

@@ -451,19 +451,44 @@ func checkID(ps *Problems, path, id string) {
 // reach as item.<name>: [A-Za-z_][A-Za-z0-9_]{0,63}. (A loop, not a regexp:
 // it runs for every attribute of every item.)
 func validAttrName(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
+	if len(s) == 0 || len(s) > 64 || nameChar[s[0]] != nameStart {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '_', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
-		case c >= '0' && c <= '9' && i > 0:
-		default:
+	for i := 1; i < len(s); i++ {
+		if nameChar[s[i]] == 0 {
 			return false
 		}
 	}
 	return true
+}
+
+// nameChar classifies the bytes of attribute names: nameStart for letters
+// and _, nameMid for digits (not first), 0 for the rest.
+var nameChar = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case c == '_', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+			t[c] = nameStart
+		case c >= '0' && c <= '9':
+			t[c] = nameMid
+		}
+	}
+	return t
+}()
+
+const (
+	nameStart = 1
+	nameMid   = 2
+)
+
+// reservedAttr reports whether k is in ReservedAttributes (a switch: the
+// compiler compares lengths first). TestReservedAttr keeps the two in step.
+func reservedAttr(k string) bool {
+	switch k {
+	case "type", "external_id", "priority", "score", "tier":
+		return true
+	}
+	return false
 }
 
 // ValidateAttributes checks an item's attributes: names are identifiers the rule
@@ -474,7 +499,7 @@ func ValidateAttributes(attrs map[string]any) Problems {
 	// there are any, are reported in key order by the slow path.
 	valid := true
 	for k, v := range attrs {
-		if !validAttrValue(v) || !validAttrName(k) || slices.Contains(ReservedAttributes, k) {
+		if !validAttrValue(v) || !validAttrName(k) || reservedAttr(k) {
 			valid = false
 			break
 		}

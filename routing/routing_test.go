@@ -415,8 +415,9 @@ func TestRunPreScore(t *testing.T) {
 	}
 	p.Run(&routing.Cycle{}, members("a", "b", "c", "d", "e"), nil)
 	// Every PreScore first, with the eligible members in order; then each
-	// eligible member through every scorer.
-	want := []string{"r1.pre[a c e]", "r2.pre[a c e]", "r1.a", "r2.a", "r1.c", "r2.c", "r1.e", "r2.e"}
+	// scorer over every eligible member in order (a scorer without
+	// ScoreColumn is called member by member).
+	want := []string{"r1.pre[a c e]", "r2.pre[a c e]", "r1.a", "r1.c", "r1.e", "r2.a", "r2.c", "r2.e"}
 	if !slices.Equal(log, want) {
 		t.Errorf("calls = %v, want %v", log, want)
 	}

@@ -72,8 +72,8 @@ func (s *Set) score(p *probe, buf []*node, dst []int) (int, []int) {
 	add := func(i int32) {
 		total += s.points[i]
 		n++
-		if int(i) < 64*len(set) {
-			set[i/64] |= 1 << (i % 64)
+		if u := uint32(i); u < 64*uint32(len(set)) {
+			set[u>>6] |= 1 << (u & 63)
 		} else {
 			big = append(big, int(i))
 		}
@@ -110,13 +110,16 @@ func (s *Set) score(p *probe, buf []*node, dst []int) (int, []int) {
 	if out == nil {
 		out = make([]int, 0, n) // the one allocation, of the right size
 	}
+	out = slices.Grow(out, n-len(big))[:n-len(big)]
+	k := 0
 	for w, word := range set {
 		for ; word != 0; word &= word - 1 {
-			out = append(out, 64*w+bits.TrailingZeros64(word))
+			out[k] = 64*w + bits.TrailingZeros64(word)
+			k++
 		}
 	}
 	slices.Sort(big)
-	return total, append(out, big...)
+	return total, append(out[:k], big...) // k < n-len(big) if a rule was added twice
 }
 
 // route returns the index of the first routing rule that holds for p's

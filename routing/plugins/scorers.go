@@ -25,6 +25,17 @@ func (Sticky) Score(c *routing.Cycle, m *routing.Member) int64 {
 	return 0
 }
 
+// ScoreColumn implements routing.ColumnScorer.
+func (Sticky) ScoreColumn(c *routing.Cycle, eligible []*routing.Member, col []int64, stride int) {
+	for i, m := range eligible {
+		v := int64(0)
+		if c.Sticky == m.AgentState {
+			v = 1
+		}
+		col[i*stride] = v
+	}
+}
+
 // Recency is round robin: the member whose last assignment from this queue is
 // oldest scores highest (never assigned beats everyone).
 type Recency struct{}
@@ -57,12 +68,31 @@ func (FairTurn) PreScore(c *routing.Cycle, eligible []*routing.Member) {
 	}
 }
 
+// ScoreColumn implements routing.ColumnScorer.
+func (Recency) ScoreColumn(_ *routing.Cycle, eligible []*routing.Member, col []int64, stride int) {
+	for i, m := range eligible {
+		col[i*stride] = -int64(m.LastSeq)
+	}
+}
+
 // Score implements routing.Scorer.
 func (FairTurn) Score(c *routing.Cycle, m *routing.Member) int64 {
 	if m.VC*c.SumWeight < (c.SumVC+1)*int64(m.Weight) {
 		return 1
 	}
 	return 0
+}
+
+// ScoreColumn implements routing.ColumnScorer.
+func (FairTurn) ScoreColumn(c *routing.Cycle, eligible []*routing.Member, col []int64, stride int) {
+	w, t := c.SumWeight, c.SumVC+1
+	for i, m := range eligible {
+		v := int64(0)
+		if m.VC*w < t*int64(m.Weight) {
+			v = 1
+		}
+		col[i*stride] = v
+	}
 }
 
 // FairDeadline is the deadline half of weighted round robin; see FairTurn,
@@ -75,6 +105,13 @@ func (FairDeadline) Name() string { return "weighted_deadline" }
 // Score implements routing.Scorer.
 func (FairDeadline) Score(c *routing.Cycle, m *routing.Member) int64 {
 	return -ceilDiv((m.VC+1)*c.SumWeight, int64(m.Weight))
+}
+
+// ScoreColumn implements routing.ColumnScorer.
+func (FairDeadline) ScoreColumn(c *routing.Cycle, eligible []*routing.Member, col []int64, stride int) {
+	for i, m := range eligible {
+		col[i*stride] = -ceilDiv((m.VC+1)*c.SumWeight, int64(m.Weight))
+	}
 }
 
 // TierTurn and TierDeadline are FairTurn and FairDeadline over the counts of
@@ -102,6 +139,18 @@ func (TierTurn) Score(c *routing.Cycle, m *routing.Member) int64 {
 	return 0
 }
 
+// ScoreColumn implements routing.ColumnScorer.
+func (TierTurn) ScoreColumn(c *routing.Cycle, eligible []*routing.Member, col []int64, stride int) {
+	w, t, k := c.SumWeight, c.SumTierVC+1, c.TierIndex
+	for i, m := range eligible {
+		v := int64(0)
+		if m.TierVC[k]*w < t*int64(m.Weight) {
+			v = 1
+		}
+		col[i*stride] = v
+	}
+}
+
 // TierDeadline is the deadline half of quota-fair; TierTurn must precede it.
 type TierDeadline struct{}
 
@@ -111,6 +160,14 @@ func (TierDeadline) Name() string { return "tier_deadline" }
 // Score implements routing.Scorer.
 func (TierDeadline) Score(c *routing.Cycle, m *routing.Member) int64 {
 	return -ceilDiv((m.TierVC[c.TierIndex]+1)*c.SumWeight, int64(m.Weight))
+}
+
+// ScoreColumn implements routing.ColumnScorer.
+func (TierDeadline) ScoreColumn(c *routing.Cycle, eligible []*routing.Member, col []int64, stride int) {
+	w, k := c.SumWeight, c.TierIndex
+	for i, m := range eligible {
+		col[i*stride] = -ceilDiv((m.TierVC[k]+1)*w, int64(m.Weight))
+	}
 }
 
 // Load prefers the least loaded member: used capacity as a fraction of total
@@ -128,6 +185,13 @@ func (Load) Score(_ *routing.Cycle, m *routing.Member) int64 {
 	return -int64(m.Load) * fixed / int64(m.CapTotal)
 }
 
+// ScoreColumn implements routing.ColumnScorer.
+func (l Load) ScoreColumn(c *routing.Cycle, eligible []*routing.Member, col []int64, stride int) {
+	for i, m := range eligible {
+		col[i*stride] = l.Score(c, m)
+	}
+}
+
 // Room prefers the member with the most free capacity units.
 type Room struct{}
 
@@ -137,6 +201,13 @@ func (Room) Name() string { return "most_available" }
 // Score implements routing.Scorer.
 func (Room) Score(_ *routing.Cycle, m *routing.Member) int64 {
 	return int64(m.CapTotal - m.Load)
+}
+
+// ScoreColumn implements routing.ColumnScorer.
+func (Room) ScoreColumn(_ *routing.Cycle, eligible []*routing.Member, col []int64, stride int) {
+	for i, m := range eligible {
+		col[i*stride] = int64(m.CapTotal - m.Load)
+	}
 }
 
 // SkillFit scores 0–100: the member's levels in the required skills (capped at
@@ -161,6 +232,13 @@ func (SkillFit) Score(c *routing.Cycle, m *routing.Member) int64 {
 	return int64(sum * 100 / (5 * len(c.Skills)))
 }
 
+// ScoreColumn implements routing.ColumnScorer.
+func (f SkillFit) ScoreColumn(c *routing.Cycle, eligible []*routing.Member, col []int64, stride int) {
+	for i, m := range eligible {
+		col[i*stride] = f.Score(c, m)
+	}
+}
+
 func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
 
 var (
@@ -175,4 +253,14 @@ var (
 	_ routing.Scorer    = Load{}
 	_ routing.Scorer    = Room{}
 	_ routing.Scorer    = SkillFit{}
+
+	_ routing.ColumnScorer = Sticky{}
+	_ routing.ColumnScorer = Recency{}
+	_ routing.ColumnScorer = FairTurn{}
+	_ routing.ColumnScorer = FairDeadline{}
+	_ routing.ColumnScorer = TierTurn{}
+	_ routing.ColumnScorer = TierDeadline{}
+	_ routing.ColumnScorer = Load{}
+	_ routing.ColumnScorer = Room{}
+	_ routing.ColumnScorer = SkillFit{}
 )

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 
+	"pgregory.net/rapid"
+
 	"github.com/allot/allot/routing"
 	"github.com/allot/allot/routing/plugins"
 )
@@ -300,4 +302,58 @@ func TestLoadDistinctRatiosStayDistinct(t *testing.T) {
 	if sa, sb := (plugins.Load{}).Score(c, a), (plugins.Load{}).Score(c, b); sa >= sb {
 		t.Fatalf("load 1/999999 scored %d, 1/1000000 scored %d: the less loaded agent must score higher", sa, sb)
 	}
+}
+
+// TestColumnScorersMatchScore checks every built-in scorer's ScoreColumn (what
+// the pipeline calls) against its Score, member by member, over random members
+// and items: each value lands in the scorer's column of the rows and nothing
+// else in the rows changes.
+func TestColumnScorersMatchScore(t *testing.T) {
+	t.Parallel()
+	type scorer interface {
+		routing.Scorer
+		routing.ColumnScorer
+	}
+	scorers := []scorer{
+		plugins.Sticky{}, plugins.Recency{}, plugins.FairTurn{}, plugins.FairDeadline{},
+		plugins.TierTurn{}, plugins.TierDeadline{}, plugins.Load{}, plugins.Room{}, plugins.SkillFit{},
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		ms, c := genMembersAndCycle(t)
+		c.TierIndex = rapid.IntRange(0, 2).Draw(t, "tier")
+		for _, m := range ms {
+			m.LastSeq = rapid.Uint64Range(0, 1<<40).Draw(t, "lastSeq")
+			m.VC = rapid.Int64Range(0, 50).Draw(t, "vc")
+			for k := range m.TierVC {
+				m.TierVC[k] = rapid.Int64Range(0, 20).Draw(t, "tierVC")
+			}
+			m.Weight = rapid.IntRange(1, 100).Draw(t, "weight")
+		}
+		if rapid.Bool().Draw(t, "sticky") {
+			c.Sticky = ms[rapid.IntRange(0, len(ms)-1).Draw(t, "stickyMember")].AgentState
+		}
+		stride := rapid.IntRange(1, 5).Draw(t, "stride")
+		j := rapid.IntRange(0, stride-1).Draw(t, "column")
+		for _, s := range scorers {
+			if ps, ok := s.(routing.PreScorer); ok {
+				ps.PreScore(c, ms)
+			}
+			rows := make([]int64, stride*len(ms))
+			for i := range rows {
+				rows[i] = -7
+			}
+			s.ScoreColumn(c, ms, rows[j:], stride)
+			for i, m := range ms {
+				for k := range stride {
+					got := rows[i*stride+k]
+					switch want := s.Score(c, m); {
+					case k == j && got != want:
+						t.Fatalf("%s: member %d: ScoreColumn gave %d, Score %d", s.Name(), i, got, want)
+					case k != j && got != -7:
+						t.Fatalf("%s: ScoreColumn wrote %d into column %d of row %d, outside its column %d", s.Name(), got, k, i, j)
+					}
+				}
+			}
+		}
+	})
 }
