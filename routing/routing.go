@@ -282,12 +282,14 @@ func (p *Profile) Run(c *Cycle, members []*Member, exp *allot.Explanation) *Memb
 	c.eligible = c.eligible[:0]
 	c.eligibleAt = c.eligibleAt[:0]
 	if exp == nil {
-		if p.Check != nil {
+		if check := p.Check; check != nil {
+			el := c.eligible
 			for _, m := range members {
-				if p.Check(c, m) == 0 {
-					c.eligible = append(c.eligible, m)
+				if check(c, m) == 0 {
+					el = append(el, m)
 				}
 			}
+			c.eligible = el
 		} else {
 			for _, m := range members {
 				if p.Admits(c, m) {
@@ -305,20 +307,22 @@ func (p *Profile) Run(c *Cycle, members []*Member, exp *allot.Explanation) *Memb
 		names = p.Names(members)
 	}
 	recs := make([]allot.CandidateRecord, len(members))
+	el, at, check := c.eligible, c.eligibleAt, p.Check
 	for i, m := range members {
 		k := 0
-		if p.Check != nil {
-			k = p.Check(c, m)
+		if check != nil {
+			k = check(c, m)
 		} else if s, f := p.Eligible(c, m); !s.OK() {
 			k = 1 + rejectionIndex(names, allot.Rejection{Filter: f, Reason: s.Reason})
 		}
 		if k == 0 {
-			c.eligible = append(c.eligible, m)
-			c.eligibleAt = append(c.eligibleAt, i)
+			el = append(el, m)
+			at = append(at, i)
 			continue
 		}
 		recs[i].Mark = uint16(allot.MarkRejected + k - 1)
 	}
+	c.eligible, c.eligibleAt = el, at
 	exp.Policy = p.Policy
 	exp.Candidates = allot.Candidates{Names: names, Records: recs}
 	if len(c.eligible) == 0 {

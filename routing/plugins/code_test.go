@@ -29,6 +29,9 @@ func TestRejectionCodes(t *testing.T) {
 		}
 		seen[r] = true
 	}
+	if got := code(routing.Reject(ReasonNoCapacity)); got != codeNoCapacity {
+		t.Errorf("codeNoCapacity = %d, code(ReasonNoCapacity) = %d", codeNoCapacity, got)
+	}
 	if code(routing.Status{}) != 0 {
 		t.Error("code of an admitting status is not 0")
 	}

@@ -33,6 +33,9 @@ var rejections = []allot.Rejection{
 	{Filter: Caps{}.Name(), Reason: ReasonCapWeek},
 }
 
+// codeNoCapacity is code's value for ReasonNoCapacity (TestRejectionCodes).
+const codeNoCapacity = 6
+
 // code returns 1 + the index in rejections of filter f's rejection s, or 0
 // when s admits. The reasons are constants, so the switch compares string
 // pointers and lengths first; an unknown reason would be a bug that
@@ -83,8 +86,15 @@ func chain(c *routing.Cycle, m *routing.Member) int {
 	if s := (Exclusion{}).Filter(c, m); !s.OK() {
 		return code(s)
 	}
-	if s := (Capacity{}).Filter(c, m); !s.OK() {
-		return code(s)
+	// Capacity is too large to inline: its first test is written out
+	// here, and the call made only for agents with per-type limits.
+	if m.Load+c.Units > m.CapTotal {
+		return codeNoCapacity
+	}
+	if len(m.PerType) > 0 {
+		if s := (Capacity{}).Filter(c, m); !s.OK() {
+			return code(s)
+		}
 	}
 	if s := (Skills{}).Filter(c, m); !s.OK() {
 		return code(s)
