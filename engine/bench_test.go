@@ -23,7 +23,13 @@ import (
 func BenchmarkDecision(b *testing.B) {
 	b.Run("explained", func(b *testing.B) { benchDecision(b) })
 	b.Run("summary", func(b *testing.B) { benchDecision(b, WithoutCandidates()) })
+	// Every candidate explained, the explanations' memory reused from one
+	// call to the next (ReuseExplanations): how replay and the shadow
+	// engine decide; the benchmark, like them, drops each call's decisions.
+	b.Run("explained-reused", func(b *testing.B) { benchDecision(b, reuseExplanations) })
 }
+
+func reuseExplanations(e *Engine) { e.ReuseExplanations(true) }
 
 func benchDecision(b *testing.B, opts ...Option) {
 	e, items := benchEngine(b, gen.Large, opts...)

@@ -61,6 +61,74 @@ type Engine struct {
 	// candidates: explanations list every candidate (default). Off, they keep
 	// rule, score, tier, queue, policy and reason only; see WithoutCandidates.
 	candidates bool
+
+	// reuse is the memory of transient explanations (ReuseExplanations),
+	// nil when they are not; arena is reuse while an ApplyTo runs (a dry
+	// run's explanation is never cut from it).
+	reuse, arena *explainArena
+}
+
+// explainArena is the memory the explanations of one ApplyTo call are cut
+// from when the engine reuses it (ReuseExplanations): explanation structs,
+// scoring-rule lists and, through the cycle, candidate records and scores.
+type explainArena struct {
+	cands routing.Arena
+	exps  []allot.Explanation
+	ints  []int32
+}
+
+func (a *explainArena) reset() {
+	a.cands.Reset()
+	a.exps, a.ints = a.exps[:0], a.ints[:0]
+}
+
+// explanation returns a zeroed explanation from the arena. A full chunk is
+// replaced by one twice its size; the old one lives on in the explanations
+// cut from it until they die.
+func (a *explainArena) explanation() *allot.Explanation {
+	if len(a.exps) == cap(a.exps) {
+		a.exps = make([]allot.Explanation, 0, max(2*cap(a.exps), 256))
+	}
+	a.exps = a.exps[:len(a.exps)+1]
+	exp := &a.exps[len(a.exps)-1]
+	*exp = allot.Explanation{}
+	return exp
+}
+
+// rules returns a copy of src cut from the arena, capped.
+func (a *explainArena) rules(src []int32) []int32 {
+	if len(a.ints)+len(src) > cap(a.ints) {
+		a.ints = make([]int32, 0, max(2*cap(a.ints), len(src), 4096))
+	}
+	k := len(a.ints)
+	a.ints = append(a.ints, src...)
+	return a.ints[k : k+len(src) : k+len(src)]
+}
+
+// ReuseExplanations turns transient explanations on or off. While on, the
+// explanations of the decisions an Apply or ApplyTo call returns stay valid
+// only until the next Apply or ApplyTo call, which reuses their memory: for
+// callers that use each call's decisions before the next and keep none of
+// their explanations (a replay rebuilding state, a shadow engine comparing
+// outcomes, a stream encoding each decision as it comes). What a decision
+// holds besides its explanation (kind, item, agent, queue, the strings of
+// the explanation) is not affected. Explanations made while it is off, and
+// those of Explain and ExplainItem, are never reused. It saves the
+// explanations' allocations, most of the garbage a decision makes.
+func (e *Engine) ReuseExplanations(on bool) {
+	e.setReuse(on)
+}
+
+// ReusingExplanations reports whether ReuseExplanations is on.
+func (e *Engine) ReusingExplanations() bool { return e.reuse != nil }
+
+func (e *Engine) setReuse(on bool) {
+	switch {
+	case on && e.reuse == nil:
+		e.reuse = &explainArena{}
+	case !on:
+		e.reuse = nil
+	}
 }
 
 // Option configures an Engine.
@@ -109,8 +177,10 @@ type item struct {
 	q            *queue              // queue it waits in or was assigned from; nil = unroutable
 	owner        *routing.AgentState // nil unless assigned/working
 	rule         int                 // index into region.Rules, -1 = default queue / none
-	scoring      []int32             // indexes of the scoring rules that matched (in scoringNames); shared by its explanations, never modified
-	excluded     []string
+	scoring      []int32             // indexes of the scoring rules that matched (in scoringNames); once shared by an explanation, never modified
+	// scoringShared: an explanation outside the arena refers to scoring.
+	scoringShared bool
+	excluded      []string
 
 	slaMinutes int       // response SLA of the current routing (rule's, else queue's; 0 = none)
 	touchBy    time.Time // an untouched assignment is taken back at this time
@@ -349,6 +419,11 @@ func (e *Engine) Apply(ev Event) ([]allot.Decision, error) {
 // decisions of timers that fired up to now.
 func (e *Engine) ApplyTo(dst []allot.Decision, ev Event) ([]allot.Decision, error) {
 	e.out = dst
+	reuse := e.reuse
+	if reuse != nil {
+		reuse.reset()
+		e.arena, e.cycle.Arena = reuse, &reuse.cands
+	}
 	now := e.clock.Now()
 	if now.Before(e.now) {
 		now = e.now // time never runs backwards inside an engine
@@ -358,6 +433,9 @@ func (e *Engine) ApplyTo(dst []allot.Decision, ev Event) ([]allot.Decision, erro
 	err := e.apply(ev)
 	out := e.out
 	e.out = nil
+	// A config change replaces *e with a new engine's state (whose own
+	// decisions allocated): the reuse setting carries over.
+	e.reuse, e.arena, e.cycle.Arena = reuse, nil, nil
 	return out, err
 }
 
@@ -480,12 +558,22 @@ func (e *Engine) classify(x *item) *queue {
 	x.it.Score = res.Score
 	x.it.Tier = res.Tier
 	x.tierIdx = int32(e.tierIndex(res.Tier))
-	x.scoring = nil
-	if len(res.ScoringRules) > 0 && e.candidates { // summary explanations leave the list out
-		x.scoring = make([]int32, len(res.ScoringRules))
-		for i, s := range res.ScoringRules {
-			x.scoring[i] = int32(s)
-		}
+	// The list is the item's; an explanation made outside the arena
+	// shares it (scoringShared), and then it is never written again.
+	n := len(res.ScoringRules)
+	if !e.candidates {
+		n = 0 // summary explanations leave the list out
+	}
+	switch {
+	case e.arena != nil && !x.scoringShared && cap(x.scoring) >= n:
+		x.scoring = x.scoring[:0]
+	case n > 0:
+		x.scoring, x.scoringShared = make([]int32, 0, n), false
+	default:
+		x.scoring, x.scoringShared = nil, false
+	}
+	for _, s := range res.ScoringRules[:n] {
+		x.scoring = append(x.scoring, int32(s))
 	}
 	if res.Rule != x.rule {
 		x.dropped, x.skills = 0, nil // relaxation belongs to a rule
@@ -627,14 +715,25 @@ func (e *Engine) run(q *queue, c *routing.Cycle, exp *allot.Explanation) *routin
 }
 
 func (e *Engine) explanation(x *item, reason string) *allot.Explanation {
-	exp := &allot.Explanation{Score: x.it.Score, Tier: x.it.Tier, Queue: x.it.Queue, Reason: reason}
+	var exp *allot.Explanation
+	if e.arena != nil {
+		exp = e.arena.explanation()
+		exp.Score, exp.Tier, exp.Queue, exp.Reason = x.it.Score, x.it.Tier, x.it.Queue, reason
+	} else {
+		exp = &allot.Explanation{Score: x.it.Score, Tier: x.it.Tier, Queue: x.it.Queue, Reason: reason}
+	}
 	if x.rule >= 0 {
 		exp.Rule = e.region.Rules[x.rule].Name
 	}
-	// One list per classification, shared by the item's explanations:
-	// neither the engine nor a reader modifies it.
 	if len(x.scoring) > 0 {
-		exp.ScoringRules = allot.RuleList{Table: e.scoringNames, Index: x.scoring}
+		if e.arena != nil {
+			exp.ScoringRules = allot.RuleList{Table: e.scoringNames, Index: e.arena.rules(x.scoring)}
+		} else {
+			// One list per classification, shared by the item's
+			// explanations: neither the engine nor a reader modifies it.
+			exp.ScoringRules = allot.RuleList{Table: e.scoringNames, Index: x.scoring}
+			x.scoringShared = true
+		}
 	}
 	return exp
 }
@@ -971,8 +1070,11 @@ func (e *Engine) newItem() *item {
 	x := e.free[n-1]
 	e.free[n-1] = nil
 	e.free = e.free[:n-1]
-	gen, smask := x.timerGen, x.smask
-	*x = item{timerGen: gen, smask: smask[:0]}
+	gen, smask, scoring := x.timerGen, x.smask, x.scoring[:0]
+	if x.scoringShared {
+		scoring = nil // an explanation still refers to it
+	}
+	*x = item{timerGen: gen, smask: smask[:0], scoring: scoring}
 	return x
 }
 

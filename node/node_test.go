@@ -99,7 +99,11 @@ func TestCommitThenRestartRebuildsTheSameState(t *testing.T) {
 	n = newNode(t, st, nil)
 	defer n.Close()
 	var after []allot.Item
-	n.Read(ctx, "eu", func(e *engine.Engine) { after = e.Items() })
+	reusing := true
+	n.Read(ctx, "eu", func(e *engine.Engine) { after, reusing = e.Items(), e.ReusingExplanations() })
+	if reusing {
+		t.Fatal("after replay the live engine still reuses explanations: the decisions it stores and answers would be overwritten")
+	}
 	if !reflect.DeepEqual(before, after) {
 		t.Fatalf("state after restart differs:\n%+v\n%+v", before, after)
 	}
@@ -522,7 +526,11 @@ func TestReplayAcrossChunksAndABadEntry(t *testing.T) {
 	st = openStore(t, path)
 	n = newNode(t, st, nil)
 	var after []allot.Item
-	n.Read(ctx, "eu", func(e *engine.Engine) { after = e.Items() })
+	reusing := true
+	n.Read(ctx, "eu", func(e *engine.Engine) { after, reusing = e.Items(), e.ReusingExplanations() })
+	if reusing {
+		t.Fatal("after replay the live engine still reuses explanations: the decisions it stores and answers would be overwritten")
+	}
 	n.Close()
 	st.Close()
 	if len(before) < 500 || !reflect.DeepEqual(before, after) {

@@ -186,6 +186,11 @@ func (r *region) replay(ctx context.Context) error {
 		}
 	}()
 	var err error
+	defer func() {
+		if r.eng != nil {
+			r.eng.ReuseExplanations(false) // live decisions are stored and answered
+		}
+	}()
 	for chunk := range chunks {
 		if err != nil {
 			continue // draining: the reader stops at the cancel
@@ -228,6 +233,10 @@ func (r *region) replayEntry(x *replayed) error {
 		if err != nil {
 			return fmt.Errorf("entry %d: %w", e.Seq, err)
 		}
+		// Replay drops each entry's decisions once the shadow (if any)
+		// has seen them: their explanations' memory is reused until
+		// replay ends.
+		eng.ReuseExplanations(true)
 		r.eng, r.cfg, r.cfgSeq = eng, cc.Config.WithDefaults(), e.Seq
 	} else if r.replayShadow(ev) {
 		// shadow mode (shadow.go): the live engine does not see it

@@ -327,6 +327,9 @@ func (r *region) newShadow(ev shadowConfig, seq uint64, now time.Time) (*shadow,
 	if err != nil {
 		return nil, err
 	}
+	// The shadow's decisions are compared (outcome copies what it needs)
+	// and dropped: their explanations' memory is reused call to call.
+	eng.ReuseExplanations(true)
 	s := &shadow{cfg: ev.Config.WithDefaults(), eng: eng, liveAsg: map[string]int64{}, shadAsg: map[string]int64{}}
 	s.rep = ShadowReport{Region: r.id, Seq: seq, StartedAt: now.UTC(), StartedBy: ev.Actor,
 		ByField: map[string]int64{}, SkippedByKind: map[string]int64{}}

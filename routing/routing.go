@@ -169,6 +169,10 @@ type Cycle struct {
 	// the members Run gets), shared by the explanations Run records.
 	Names *allot.CandidateNames
 
+	// Arena, when set, is where Run cuts an explanation's records and
+	// scores from instead of allocating them (see Arena).
+	Arena *Arena
+
 	// Aggregates over the eligible members, set by PreScorers.
 	SumWeight, SumVC, SumTierVC int64
 
@@ -178,6 +182,60 @@ type Cycle struct {
 	index      *QueueIndex
 	skillCols  [][]uint8
 	matchPreps []matchPrep
+}
+
+// Arena is memory for explanations' candidate lists that its owner reuses:
+// with Cycle.Arena set, Run cuts the records and scores of the explanation
+// it fills from the arena instead of allocating them. Reset makes all that
+// was cut since the previous Reset reusable, so the lists cut from it must
+// be dead by then: the owner resets when it has used a batch of decisions
+// (engine.Engine.ReuseExplanations). A nil *Arena allocates as usual.
+type Arena struct {
+	recs []allot.CandidateRecord
+	vals []int64
+}
+
+// arenaChunk is the smallest chunk an Arena allocates, in elements.
+const arenaChunk = 4096
+
+// Reset makes the arena's memory reusable (see Arena).
+func (a *Arena) Reset() {
+	if a != nil {
+		a.recs, a.vals = a.recs[:0], a.vals[:0]
+	}
+}
+
+// records returns n zeroed records, capped so that appending to them
+// cannot reach the next caller's.
+func (a *Arena) records(n int) []allot.CandidateRecord {
+	if a == nil {
+		return make([]allot.CandidateRecord, n)
+	}
+	if len(a.recs)+n > cap(a.recs) {
+		// A fresh chunk; the old one lives on in the lists cut from it
+		// until they die, and the next Reset starts from this one.
+		a.recs = make([]allot.CandidateRecord, 0, max(2*cap(a.recs), n, arenaChunk))
+	}
+	k := len(a.recs)
+	a.recs = a.recs[:k+n]
+	r := a.recs[k : k+n : k+n]
+	clear(r)
+	return r
+}
+
+// values returns n scores (zeroed), capped like records.
+func (a *Arena) values(n int) []int64 {
+	if a == nil {
+		return make([]int64, n)
+	}
+	if len(a.vals)+n > cap(a.vals) {
+		a.vals = make([]int64, 0, max(2*cap(a.vals), n, arenaChunk))
+	}
+	k := len(a.vals)
+	a.vals = a.vals[:k+n]
+	v := a.vals[k : k+n : k+n]
+	clear(v)
+	return v
 }
 
 // Profile is a queue's pipeline: filters, then scorers in order.
@@ -306,7 +364,7 @@ func (p *Profile) Run(c *Cycle, members []*Member, exp *allot.Explanation) *Memb
 	if names == nil || p.Check == nil {
 		names = p.Names(members)
 	}
-	recs := make([]allot.CandidateRecord, len(members))
+	recs := c.Arena.records(len(members))
 	el, at, check := c.eligible, c.eligibleAt, p.Check
 	for i, m := range members {
 		k := 0
@@ -356,7 +414,7 @@ func (p *Profile) pick(c *Cycle, cands *allot.Candidates) *Member {
 	// one (it keeps them), else into the cycle's scratch.
 	var vals []int64
 	if cands != nil && n > 0 {
-		vals = make([]int64, n*len(eligible))
+		vals = c.Arena.values(n * len(eligible))
 	} else {
 		c.vals = slices.Grow(c.vals[:0], n*len(eligible))[:n*len(eligible)]
 		vals = c.vals

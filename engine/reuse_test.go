@@ -1,0 +1,170 @@
+package engine
+
+import (
+	"encoding/json"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/allot/allot"
+	"github.com/allot/allot/internal/gen"
+)
+
+// TestPropertyReusedExplanations runs the same random events through an
+// engine that allocates every explanation and one that reuses explanation
+// memory, turned on and off at random: every call's decisions, explanations
+// included, are the same in both while they are valid (before the next
+// call), and an explanation made while reuse was off still reads the same
+// at the end, after all the calls that reused memory since.
+func TestPropertyReusedExplanations(t *testing.T) {
+	t.Parallel()
+	rapid.Check(t, func(t *rapid.T) {
+		cfg := genConfig(t)
+		alt := genConfig(t)
+		steps := genSteps(t, cfg, alt)
+		ca, cb := &allot.ManualClock{T: t0}, &allot.ManualClock{T: t0}
+		plain, err := New(cfg, "eu", ca)
+		if err != nil {
+			t.Fatalf("New: %v", err)
+		}
+		reused, err := New(cfg, "eu", cb)
+		if err != nil {
+			t.Fatalf("New: %v", err)
+		}
+		type kept struct {
+			step int
+			d    allot.Decision
+			js   string
+		}
+		var keep []kept
+		on := false
+		for si, s := range steps {
+			if rapid.IntRange(0, 4).Draw(t, "toggle") == 0 {
+				on = !on
+				reused.ReuseExplanations(on)
+			}
+			ca.Advance(s.advance)
+			cb.Advance(s.advance)
+			want, werr := plain.Apply(s.ev)
+			got, gerr := reused.Apply(s.ev)
+			if (werr == nil) != (gerr == nil) {
+				t.Fatalf("step %d: errors differ: %v and %v", si, werr, gerr)
+			}
+			wj, gj := mustJSON(t, want), mustJSON(t, got)
+			if len(want)+len(got) > 0 && wj != gj {
+				t.Fatalf("step %d (reuse %v): decisions differ:\nallocated %s\nreused    %s", si, on, wj, gj)
+			}
+			if !on {
+				for _, d := range got {
+					keep = append(keep, kept{si, d, mustJSON(t, d)})
+				}
+			}
+		}
+		// What was made with reuse off is intact after every reusing call.
+		for _, k := range keep {
+			if js := mustJSON(t, k.d); js != k.js {
+				t.Fatalf("the decision of step %d, made with reuse off, changed later:\nthen %s\nnow  %s", k.step, k.js, js)
+			}
+		}
+	})
+}
+
+func mustJSON(t *rapid.T, v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("marshal: %v", err)
+	}
+	return string(b)
+}
+
+// TestReusedExplanationsOnTheGeneratedRegion runs the benchmark's steady
+// state (arrivals and closes on the generated region) with and without
+// reuse, comparing every call's decisions, and checks that reuse makes the
+// explained decision allocate almost nothing.
+func TestReusedExplanationsOnTheGeneratedRegion(t *testing.T) {
+	// Not parallel: AllocsPerRun counts the whole process's allocations.
+	cfg := gen.Config(gen.Options{Rules: 200, ScoringRules: 40, Queues: 20, Agents: 300, MembersPerAgent: 2, Capacity: 3, Seed: 1})
+	items := gen.Items(3000, 7)
+	plain, err := New(cfg, "r0", &allot.ManualClock{T: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reused, err := New(cfg, "r0", &allot.ManualClock{T: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reused.ReuseExplanations(true)
+	const open = 500
+	var buf []allot.Decision
+	step := func(i int) {
+		evs := []Event{ItemArrived{Item: items[i]}}
+		if i >= open {
+			evs = append(evs, ItemClosed{ID: items[i-open].ID})
+		}
+		for _, ev := range evs {
+			want, werr := plain.Apply(ev)
+			got, gerr := reused.ApplyTo(buf[:0], ev)
+			if werr != nil || gerr != nil {
+				t.Fatalf("item %d: %v / %v", i, werr, gerr)
+			}
+			wj, _ := json.Marshal(want)
+			gj, _ := json.Marshal(got)
+			if len(want)+len(got) > 0 && string(wj) != string(gj) {
+				t.Fatalf("item %d: decisions differ:\nallocated %s\nreused    %s", i, wj, gj)
+			}
+			buf = got
+		}
+	}
+	for i := range 2000 {
+		step(i)
+	}
+	arrived := ItemArrived{}
+	closed := ItemClosed{}
+	i := 2000
+	allocs := testing.AllocsPerRun(500, func() {
+		arrived.Item = items[i]
+		var err error
+		if buf, err = reused.ApplyTo(buf[:0], &arrived); err != nil {
+			t.Fatal(err)
+		}
+		closed.ID = items[i-open].ID
+		if buf, err = reused.ApplyTo(buf[:0], &closed); err != nil {
+			t.Fatal(err)
+		}
+		i++
+	})
+	if allocs > 0.5 {
+		t.Errorf("an arrival and a close with reused explanations make %.2f allocations, want almost none", allocs)
+	}
+}
+
+// TestReuseKeepsEarlierExplanationsScoringRules: an item's scoring-rule list
+// shared with an explanation made while reuse was off is not written over
+// when the item is classified again with reuse on.
+func TestReuseKeepsEarlierExplanationsScoringRules(t *testing.T) {
+	t.Parallel()
+	b := config().agent("ann", 1).queue("q", allot.RoundRobin, "ann").defaultQueue("q").
+		scoring("de", `item.country == "DE"`, 10).scoring("fr", `item.country == "FR"`, 20)
+	h := newHarness(t, b)
+	h.apply(AgentPresence{Agent: "ann", Status: "offline"}) // the item waits
+	ds := h.arrive("x", map[string]any{"country": "FR"})
+	if len(ds) != 1 || ds[0].Explanation == nil {
+		t.Fatalf("arrival: %+v", ds)
+	}
+	kept := ds[0].Explanation
+	if got := kept.ScoringRules.All(); len(got) != 1 || got[0] != "fr" {
+		t.Fatalf("scoring rules = %v, want [fr]", got)
+	}
+	h.e.ReuseExplanations(true)
+	ds = h.apply(ItemUpdated{ID: "x", Attributes: map[string]any{"country": "DE"}})
+	if len(ds) == 0 || ds[len(ds)-1].Explanation == nil {
+		t.Fatalf("update made no decision: %+v", ds)
+	}
+	if got := ds[len(ds)-1].Explanation.ScoringRules.All(); len(got) != 1 || got[0] != "de" {
+		t.Fatalf("after the update scoring rules = %v, want [de]", got)
+	}
+	h.apply(Tick{})
+	if got := kept.ScoringRules.All(); len(got) != 1 || got[0] != "fr" {
+		t.Errorf("the explanation made with reuse off now says %v, want [fr]", got)
+	}
+}
