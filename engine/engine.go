@@ -572,8 +572,9 @@ func (e *Engine) classify(x *item) *queue {
 	default:
 		x.scoring, x.scoringShared = nil, false
 	}
-	for _, s := range res.ScoringRules[:n] {
-		x.scoring = append(x.scoring, int32(s))
+	x.scoring = x.scoring[:n]
+	for i, s := range res.ScoringRules[:n] {
+		x.scoring[i] = int32(s)
 	}
 	if res.Rule != x.rule {
 		x.dropped, x.skills = 0, nil // relaxation belongs to a rule

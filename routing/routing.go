@@ -177,7 +177,6 @@ type Cycle struct {
 	SumWeight, SumVC, SumTierVC int64
 
 	eligible   []*Member
-	eligibleAt []int // index of each eligible member in Run's members slice
 	vals       []int64
 	index      *QueueIndex
 	skillCols  [][]uint8
@@ -338,7 +337,6 @@ func (p *Profile) Names(members []*Member) *allot.CandidateNames {
 // state.
 func (p *Profile) Run(c *Cycle, members []*Member, exp *allot.Explanation) *Member {
 	c.eligible = c.eligible[:0]
-	c.eligibleAt = c.eligibleAt[:0]
 	if exp == nil {
 		if check := p.Check; check != nil {
 			el := c.eligible
@@ -365,7 +363,7 @@ func (p *Profile) Run(c *Cycle, members []*Member, exp *allot.Explanation) *Memb
 		names = p.Names(members)
 	}
 	recs := c.Arena.records(len(members))
-	el, at, check := c.eligible, c.eligibleAt, p.Check
+	el, check := c.eligible, p.Check
 	for i, m := range members {
 		k := 0
 		if check != nil {
@@ -375,12 +373,11 @@ func (p *Profile) Run(c *Cycle, members []*Member, exp *allot.Explanation) *Memb
 		}
 		if k == 0 {
 			el = append(el, m)
-			at = append(at, i)
 			continue
 		}
 		recs[i].Mark = uint16(allot.MarkRejected + k - 1)
 	}
-	c.eligible, c.eligibleAt = el, at
+	c.eligible = el
 	exp.Policy = p.Policy
 	exp.Candidates = allot.Candidates{Names: names, Records: recs}
 	if len(c.eligible) == 0 {
@@ -400,7 +397,7 @@ func rejectionIndex(names *allot.CandidateNames, r allot.Rejection) int {
 }
 
 // pick scores the eligible members and returns the best. cands, when non-nil,
-// has one record per member given to Run (c.eligibleAt maps back) and
+// has one record per member given to Run, the rejected ones marked, and
 // receives the scores and the chosen mark.
 func (p *Profile) pick(c *Cycle, cands *allot.Candidates) *Member {
 	eligible := c.eligible
@@ -445,13 +442,24 @@ func (p *Profile) pick(c *Cycle, cands *allot.Candidates) *Member {
 		}
 	}
 	if cands != nil {
+		// The eligible members' records are the unmarked ones, in order.
+		k := 0
+		for i := range cands.Records {
+			r := &cands.Records[i]
+			if r.Mark != allot.MarkEligible {
+				continue
+			}
+			if n > 0 {
+				r.Off, r.N = int32(k*n), uint16(n)
+			}
+			if k == best {
+				r.Mark = allot.MarkChosen
+			}
+			k++
+		}
 		if n > 0 {
 			cands.Values = vals
-			for i, at := range c.eligibleAt {
-				cands.Records[at].Off, cands.Records[at].N = int32(i*n), uint16(n)
-			}
 		}
-		cands.Records[c.eligibleAt[best]].Mark = allot.MarkChosen
 	}
 	return eligible[best]
 }
