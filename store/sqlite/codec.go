@@ -285,6 +285,12 @@ func pageLimit(n int) (int, error) {
 	return n, nil
 }
 
+// isBusy reports whether err is SQLite's SQLITE_BUSY (any extended code).
+func isBusy(err error) bool {
+	var se *msqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
 // conflictError maps a uniqueness violation to ECONFLICT and returns any
 // other error unchanged. Uniqueness is what concurrent or repeated writes
 // break: a key that exists already.

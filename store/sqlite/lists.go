@@ -198,7 +198,7 @@ func openLists(ctx context.Context, mainPath string, main *sql.DB) (*lists, erro
 	l.w.SetMaxOpenConns(1)
 	l.w.SetConnMaxLifetime(0)
 	l.w.SetConnMaxIdleTime(0)
-	if err := l.init(ctx); err != nil {
+	if err := connectRetrying(ctx, func() error { return l.init(ctx) }); err != nil {
 		l.w.Close()
 		return nil, err
 	}

@@ -131,7 +131,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s.w.SetMaxIdleConns(1)
 	s.w.SetConnMaxLifetime(0)
 	s.w.SetConnMaxIdleTime(0)
-	if err := s.checkWriter(ctx); err != nil {
+	if err := connectRetrying(ctx, func() error { return s.checkWriter(ctx) }); err != nil {
 		s.w.Close()
 		return nil, err
 	}
@@ -207,6 +207,29 @@ func (s *Store) checkpointLoop() {
 func dsn(abs string, params url.Values) string {
 	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: params.Encode()}
 	return u.String()
+}
+
+// connectRetrying runs first, the first use of a pool (which opens its
+// connection and sets its pragmas), again while it fails with SQLITE_BUSY,
+// for up to busyTimeoutMS. The busy timeout does not cover a connection's
+// switch to WAL: on a new file that several processes (or stores) open at
+// once, SQLite refuses the lock upgrade at once instead of waiting, to avoid
+// a deadlock (TestOpenConcurrently).
+func connectRetrying(ctx context.Context, first func() error) error {
+	deadline := time.Now().Add(busyTimeoutMS * time.Millisecond)
+	wait := 5 * time.Millisecond
+	for {
+		err := first()
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 100*time.Millisecond)
+	}
 }
 
 // checkWriter makes sure the pragmas took: journal_mode is refused silently
