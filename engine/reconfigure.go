@@ -145,7 +145,9 @@ func (e *Engine) Reconfigure(cfg allot.Config) ([]allot.Decision, error) {
 	}
 	out := ne.out
 	ne.out = nil
+	reuse := e.reuse // the caller's setting (ReuseExplanations) carries over
 	*e = *ne
+	e.reuse = reuse
 	return out, nil
 }
 

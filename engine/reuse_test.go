@@ -168,3 +168,27 @@ func TestReuseKeepsEarlierExplanationsScoringRules(t *testing.T) {
 		t.Errorf("the explanation made with reuse off now says %v, want [fr]", got)
 	}
 }
+
+// TestReconfigureKeepsReuse: a config change, through an event or called
+// directly, leaves ReuseExplanations as the caller set it.
+func TestReconfigureKeepsReuse(t *testing.T) {
+	t.Parallel()
+	cfg := config().agent("ann", 1).queue("q", allot.RoundRobin, "ann").defaultQueue("q").config()
+	e, err := New(cfg, "eu", &allot.ManualClock{T: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ReuseExplanations(true)
+	if _, err := e.Apply(ConfigChanged{Config: cfg}); err != nil {
+		t.Fatal(err)
+	}
+	if !e.ReusingExplanations() {
+		t.Error("a config change event turned reuse off")
+	}
+	if _, err := e.Reconfigure(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if !e.ReusingExplanations() {
+		t.Error("Reconfigure turned reuse off")
+	}
+}
