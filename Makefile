@@ -3,7 +3,7 @@ GO ?= go
 ENGINE_PKGS := . ./rules/... ./routing/... ./engine/...
 RACE_PKGS := $(ENGINE_PKGS) ./node/... ./store/... ./httpapi/... ./cmd/allot/
 
-.PHONY: help test race bench check fmt vet
+.PHONY: help test race bench icount check fmt vet
 
 help: ## list targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -16,6 +16,10 @@ race: ## run the engine and server-core packages under the race detector
 
 bench: ## run the benchmarks (figures go to docs/performance.md)
 	$(GO) test -run '^$$' -bench . -benchmem $(ENGINE_PKGS)
+
+icount: ## instructions and simulated cache misses per decision (cachegrind; noise-free)
+	internal/tools/icount/icount.sh "" 'Decision/explained$$'
+	internal/tools/icount/icount.sh "" 'Decision/summary'
 
 fmt: ## format the code
 	gofmt -w $$(git ls-files '*.go')

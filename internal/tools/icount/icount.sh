@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# icount: instructions and simulated L2 misses per op of an engine benchmark,
+# counted by cachegrind, which the noise of a shared machine does not touch
+# (docs/performance.md, "Session 12"). The collector is off, so that its
+# cycles (timed by the pacer) do not land in one run and not the other; the
+# benchmark runs at 60,000 and 100,000 ops and the difference / 40,000 is the
+# steady state's cost per op, setup excluded.
+#
+#   internal/tools/icount/icount.sh [TEST_BINARY] [BENCH_REGEXP]
+#   default: builds ./engine's test binary, 'Decision/explained$'
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+command -v valgrind >/dev/null || { echo "icount: valgrind is needed (apt-get install valgrind)" >&2; exit 2; }
+bin=${1:-}
+if [ -z "$bin" ]; then
+	bin=$(mktemp -d)/engine.test
+	go test -c -o "$bin" ./engine/
+fi
+bench=${2:-'Decision/explained$'}
+run() {
+	GOGC=off GODEBUG=asyncpreemptoff=1 valgrind --tool=cachegrind --cache-sim=yes \
+		--LL=1048576,16,64 --cachegrind-out-file=/dev/null "$bin" -test.run '^$' \
+		-test.bench "$bench" -test.benchtime "$1"x -test.cpu 1 2>&1 |
+		awk '/I +refs/ {gsub(",", "", $NF); i=$NF} /LLd misses/ {gsub(",", "", $4); l=$4} END {print i, l}'
+}
+read -r ia la < <(run 60000)
+read -r ib lb < <(run 100000)
+echo "$bench: $(( (ib - ia) / 40000 )) instructions/op, $(( (lb - la) / 40000 )) simulated L2 misses/op"
