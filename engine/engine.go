@@ -116,13 +116,6 @@ func (a *explainArena) rules(src []int32) []int32 {
 // those of Explain and ExplainItem, are never reused. It saves the
 // explanations' allocations, most of the garbage a decision makes.
 func (e *Engine) ReuseExplanations(on bool) {
-	e.setReuse(on)
-}
-
-// ReusingExplanations reports whether ReuseExplanations is on.
-func (e *Engine) ReusingExplanations() bool { return e.reuse != nil }
-
-func (e *Engine) setReuse(on bool) {
 	switch {
 	case on && e.reuse == nil:
 		e.reuse = &explainArena{}
@@ -130,6 +123,9 @@ func (e *Engine) setReuse(on bool) {
 		e.reuse = nil
 	}
 }
+
+// ReusingExplanations reports whether ReuseExplanations is on.
+func (e *Engine) ReusingExplanations() bool { return e.reuse != nil }
 
 // Option configures an Engine.
 type Option func(*Engine)

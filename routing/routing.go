@@ -210,31 +210,30 @@ func (a *Arena) records(n int) []allot.CandidateRecord {
 	if a == nil {
 		return make([]allot.CandidateRecord, n)
 	}
-	if len(a.recs)+n > cap(a.recs) {
-		// A fresh chunk; the old one lives on in the lists cut from it
-		// until they die, and the next Reset starts from this one.
-		a.recs = make([]allot.CandidateRecord, 0, max(2*cap(a.recs), n, arenaChunk))
-	}
-	k := len(a.recs)
-	a.recs = a.recs[:k+n]
-	r := a.recs[k : k+n : k+n]
-	clear(r)
-	return r
+	return cut(&a.recs, n)
 }
 
-// values returns n scores (zeroed), capped like records.
+// values returns n zeroed scores, capped like records.
 func (a *Arena) values(n int) []int64 {
 	if a == nil {
 		return make([]int64, n)
 	}
-	if len(a.vals)+n > cap(a.vals) {
-		a.vals = make([]int64, 0, max(2*cap(a.vals), n, arenaChunk))
+	return cut(&a.vals, n)
+}
+
+// cut returns the next n elements of *chunk, zeroed and capped. A full
+// chunk is replaced by a fresh one; the old one lives on in what was cut
+// from it until that dies, and the next Reset starts from the new one.
+func cut[T any](chunk *[]T, n int) []T {
+	c := *chunk
+	if len(c)+n > cap(c) {
+		c = make([]T, 0, max(2*cap(c), n, arenaChunk))
 	}
-	k := len(a.vals)
-	a.vals = a.vals[:k+n]
-	v := a.vals[k : k+n : k+n]
-	clear(v)
-	return v
+	k := len(c)
+	*chunk = c[:k+n]
+	r := c[k : k+n : k+n]
+	clear(r)
+	return r
 }
 
 // Profile is a queue's pipeline: filters, then scorers in order.
