@@ -21,18 +21,29 @@ import (
 // other processes held the core; CPU time mostly does not, so it is the
 // steadier figure to compare changes with.
 func BenchmarkDecision(b *testing.B) {
-	b.Run("explained", func(b *testing.B) { benchDecision(b) })
-	b.Run("summary", func(b *testing.B) { benchDecision(b, WithoutCandidates()) })
+	b.Run("explained", func(b *testing.B) { benchDecision(b, 0) })
+	b.Run("summary", func(b *testing.B) { benchDecision(b, 0, WithoutCandidates()) })
 	// Every candidate explained, the explanations' memory reused from one
 	// call to the next (ReuseExplanations): how replay and the shadow
 	// engine decide; the benchmark, like them, drops each call's decisions.
-	b.Run("explained-reused", func(b *testing.B) { benchDecision(b, reuseExplanations) })
+	b.Run("explained-reused", func(b *testing.B) { benchDecision(b, 0, reuseExplanations) })
+	// Every candidate explained, cut from two arenas (UseArena) that take
+	// turns per batch of 512 ops, each reset when its turn comes again: how
+	// the server decides (a batch decides while the one before it commits
+	// and answers; node.Options.MaxBatch is 512).
+	b.Run("explained-batched", func(b *testing.B) { benchDecision(b, 512) })
 }
 
 func reuseExplanations(e *Engine) { e.ReuseExplanations(true) }
 
-func benchDecision(b *testing.B, opts ...Option) {
+// benchDecision runs the steady state; batch > 0 cuts the explanations
+// from two arenas that take turns every batch ops.
+func benchDecision(b *testing.B, batch int, opts ...Option) {
 	e, items := benchEngine(b, gen.Large, opts...)
+	var arenas [2]Arena
+	if batch > 0 {
+		e.UseArena(&arenas[0])
+	}
 	const open = 20000
 	// Ids and events are made before the clock starts: the benchmark
 	// measures the engine, not fmt or the boxing of the caller's events.
@@ -50,6 +61,11 @@ func benchDecision(b *testing.B, opts ...Option) {
 	b.ResetTimer()
 	cpu0 := cpuNanos()
 	for i := 0; i < b.N; i++ {
+		if batch > 0 && i%batch == 0 {
+			a := &arenas[(i/batch)%2]
+			a.Reset()
+			e.UseArena(a)
+		}
 		arrived.Item = items[i%len(items)]
 		arrived.Item.ID = ids[i]
 		ds, err := e.ApplyTo(buf[:0], &arrived)

@@ -63,14 +63,44 @@ type Engine struct {
 	candidates bool
 
 	// reuse is the memory of transient explanations (ReuseExplanations),
-	// nil when they are not; arena is reuse while an ApplyTo runs (a dry
-	// run's explanation is never cut from it).
+	// nil when they are not; shared is the caller's arena (UseArena), nil
+	// when there is none. arena is the one of them explanations are cut
+	// from while an ApplyTo runs (a dry run's explanation never is).
 	reuse, arena *explainArena
+	shared       *Arena
 }
 
-// explainArena is the memory the explanations of one ApplyTo call are cut
-// from when the engine reuses it (ReuseExplanations): explanation structs,
-// scoring-rule lists and, through the cycle, candidate records and scores.
+// Arena is memory that the explanations of decisions are cut from instead
+// of being allocated one by one, owned by the caller (Engine.UseArena): for
+// a caller that keeps decisions beyond the next Apply call but knows when a
+// group of them is dead, such as a server that stores and answers a batch
+// of decisions and then drops them all. An explanation cut from an arena is
+// valid until the arena's next Reset; what a decision holds besides its
+// explanation is not affected. An arena that is never reset is reclaimed
+// by the garbage collector with the last explanation cut from it, so
+// dropping one instead of resetting it is always safe. The zero value is
+// ready to use. An arena must not be used by two engines at once.
+type Arena struct{ a explainArena }
+
+// Reset makes the memory of every explanation cut from a since its previous
+// Reset reusable by the explanations cut next. Call it only when none of
+// those explanations is in use any more (read, encoded or referred to).
+func (a *Arena) Reset() { a.a.reset() }
+
+// UseArena makes the explanations of the decisions that later Apply and
+// ApplyTo calls return be cut from a (nil: allocated, the default), until
+// the next UseArena call. The engine never resets a; the caller does (see
+// Arena). ReuseExplanations, when on, takes precedence. Explain and
+// ExplainItem never cut from an arena.
+func (e *Engine) UseArena(a *Arena) { e.shared = a }
+
+// UsingArena returns the arena set by UseArena, or nil.
+func (e *Engine) UsingArena() *Arena { return e.shared }
+
+// explainArena is the memory explanations are cut from when the engine
+// reuses it (ReuseExplanations: reset at every ApplyTo) or the caller gives
+// one (UseArena: reset by the caller): explanation structs, scoring-rule
+// lists and, through the cycle, candidate records and scores.
 type explainArena struct {
 	cands routing.Arena
 	exps  []allot.Explanation
@@ -83,11 +113,11 @@ func (a *explainArena) reset() {
 }
 
 // explanation returns a zeroed explanation from the arena. A full chunk is
-// replaced by one twice its size; the old one lives on in the explanations
-// cut from it until they die.
+// replaced by one twice its size, up to maxExplanationChunk; the old one
+// lives on in the explanations cut from it until they die.
 func (a *explainArena) explanation() *allot.Explanation {
 	if len(a.exps) == cap(a.exps) {
-		a.exps = make([]allot.Explanation, 0, max(2*cap(a.exps), 256))
+		a.exps = make([]allot.Explanation, 0, min(max(2*cap(a.exps), 256), maxExplanationChunk))
 	}
 	a.exps = a.exps[:len(a.exps)+1]
 	exp := &a.exps[len(a.exps)-1]
@@ -95,10 +125,15 @@ func (a *explainArena) explanation() *allot.Explanation {
 	return exp
 }
 
+// maxExplanationChunk bounds the explanations of one chunk (~850 KB), so
+// that an arena the caller never resets does not allocate ever larger
+// chunks, each kept whole by its newest explanation.
+const maxExplanationChunk = 4096
+
 // rules returns a copy of src cut from the arena, capped.
 func (a *explainArena) rules(src []int32) []int32 {
 	if len(a.ints)+len(src) > cap(a.ints) {
-		a.ints = make([]int32, 0, max(2*cap(a.ints), len(src), 4096))
+		a.ints = make([]int32, 0, max(min(2*cap(a.ints), 1<<16), len(src), 4096))
 	}
 	k := len(a.ints)
 	a.ints = append(a.ints, src...)
@@ -415,10 +450,16 @@ func (e *Engine) Apply(ev Event) ([]allot.Decision, error) {
 // decisions of timers that fired up to now.
 func (e *Engine) ApplyTo(dst []allot.Decision, ev Event) ([]allot.Decision, error) {
 	e.out = dst
-	reuse := e.reuse
-	if reuse != nil {
+	reuse, shared := e.reuse, e.shared
+	switch {
+	case reuse != nil:
 		reuse.reset()
-		e.arena, e.cycle.Arena = reuse, &reuse.cands
+		e.arena = reuse
+	case shared != nil:
+		e.arena = &shared.a
+	}
+	if e.arena != nil {
+		e.cycle.Arena = &e.arena.cands
 	}
 	now := e.clock.Now()
 	if now.Before(e.now) {
@@ -430,8 +471,8 @@ func (e *Engine) ApplyTo(dst []allot.Decision, ev Event) ([]allot.Decision, erro
 	out := e.out
 	e.out = nil
 	// A config change replaces *e with a new engine's state (whose own
-	// decisions allocated): the reuse setting carries over.
-	e.reuse, e.arena, e.cycle.Arena = reuse, nil, nil
+	// decisions allocated): the reuse and arena settings carry over.
+	e.reuse, e.shared, e.arena, e.cycle.Arena = reuse, shared, nil, nil
 	return out, err
 }
 

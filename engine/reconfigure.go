@@ -145,9 +145,10 @@ func (e *Engine) Reconfigure(cfg allot.Config) ([]allot.Decision, error) {
 	}
 	out := ne.out
 	ne.out = nil
-	reuse := e.reuse // the caller's setting (ReuseExplanations) carries over
+	// The caller's settings (ReuseExplanations, UseArena) carry over.
+	reuse, shared := e.reuse, e.shared
 	*e = *ne
-	e.reuse = reuse
+	e.reuse, e.shared = reuse, shared
 	return out, nil
 }
 

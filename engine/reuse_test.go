@@ -170,7 +170,7 @@ func TestReuseKeepsEarlierExplanationsScoringRules(t *testing.T) {
 }
 
 // TestReconfigureKeepsReuse: a config change, through an event or called
-// directly, leaves ReuseExplanations as the caller set it.
+// directly, leaves ReuseExplanations and UseArena as the caller set them.
 func TestReconfigureKeepsReuse(t *testing.T) {
 	t.Parallel()
 	cfg := config().agent("ann", 1).queue("q", allot.RoundRobin, "ann").defaultQueue("q").config()
@@ -190,5 +190,173 @@ func TestReconfigureKeepsReuse(t *testing.T) {
 	}
 	if !e.ReusingExplanations() {
 		t.Error("Reconfigure turned reuse off")
+	}
+	e.ReuseExplanations(false)
+	a := &Arena{}
+	e.UseArena(a)
+	if _, err := e.Apply(ConfigChanged{Config: cfg}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Reconfigure(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if e.UsingArena() != a {
+		t.Error("a config change dropped the caller's arena")
+	}
+}
+
+// TestPropertyArenaExplanations runs the same random events through an
+// engine that allocates every explanation and one that cuts them from
+// caller-owned arenas (UseArena), switching between two arenas and
+// resetting the idle one at random, as a server does with its batches:
+// every call's decisions are the same in both, and every decision cut from
+// an arena still reads as it did when it was made until that arena is
+// reset, however many calls came since.
+func TestPropertyArenaExplanations(t *testing.T) {
+	t.Parallel()
+	rapid.Check(t, func(t *rapid.T) {
+		cfg := genConfig(t)
+		alt := genConfig(t)
+		steps := genSteps(t, cfg, alt)
+		ca, cb := &allot.ManualClock{T: t0}, &allot.ManualClock{T: t0}
+		plain, err := New(cfg, "eu", ca)
+		if err != nil {
+			t.Fatalf("New: %v", err)
+		}
+		cut, err := New(cfg, "eu", cb)
+		if err != nil {
+			t.Fatalf("New: %v", err)
+		}
+		type kept struct {
+			step int
+			d    allot.Decision
+			js   string
+		}
+		var arenas [2]Arena
+		var live [2][]kept // decisions cut from each arena since its reset
+		cur := 0
+		cut.UseArena(&arenas[cur])
+		check := func(k int) {
+			for _, d := range live[k] {
+				if js := mustJSON(t, d.d); js != d.js {
+					t.Fatalf("the decision of step %d changed before its arena was reset:\nthen %s\nnow  %s", d.step, d.js, js)
+				}
+			}
+		}
+		for si, s := range steps {
+			if rapid.IntRange(0, 3).Draw(t, "switch") == 0 {
+				// The batch on the current arena is done deciding; the
+				// other one's decisions were answered: check and reset it.
+				cur = 1 - cur
+				check(cur)
+				arenas[cur].Reset()
+				live[cur] = live[cur][:0]
+				cut.UseArena(&arenas[cur])
+			}
+			ca.Advance(s.advance)
+			cb.Advance(s.advance)
+			want, werr := plain.Apply(s.ev)
+			got, gerr := cut.Apply(s.ev)
+			if (werr == nil) != (gerr == nil) {
+				t.Fatalf("step %d: errors differ: %v and %v", si, werr, gerr)
+			}
+			wj, gj := mustJSON(t, want), mustJSON(t, got)
+			if len(want)+len(got) > 0 && wj != gj {
+				t.Fatalf("step %d: decisions differ:\nallocated %s\narena     %s", si, wj, gj)
+			}
+			if cut.UsingArena() != &arenas[cur] {
+				t.Fatalf("step %d: the engine dropped its arena (%T)", si, s.ev)
+			}
+			for _, d := range got {
+				live[cur] = append(live[cur], kept{si, d, mustJSON(t, d)})
+			}
+		}
+		check(0)
+		check(1)
+	})
+}
+
+// TestArenaOnTheGeneratedRegion runs the benchmark's steady state with
+// explanations cut from two arenas taking turns per batch of 64 calls (the
+// server's use), comparing every call's decisions with an allocating
+// engine's and every batch's decisions again before its arena is reset, and
+// checks that the arena makes the explained decision allocate almost nothing.
+func TestArenaOnTheGeneratedRegion(t *testing.T) {
+	// Not parallel: AllocsPerRun counts the whole process's allocations.
+	cfg := gen.Config(gen.Options{Rules: 200, ScoringRules: 40, Queues: 20, Agents: 300, MembersPerAgent: 2, Capacity: 3, Seed: 1})
+	items := gen.Items(3000, 7)
+	plain, err := New(cfg, "r0", &allot.ManualClock{T: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut, err := New(cfg, "r0", &allot.ManualClock{T: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var arenas [2]Arena
+	var batch [2][]allot.Decision
+	var want [2][]string
+	cur, calls := 0, 0
+	cut.UseArena(&arenas[0])
+	turn := func() {
+		cur = 1 - cur
+		for i, w := range want[cur] { // (empty while allocations are counted)
+			if js, _ := json.Marshal(batch[cur][i]); string(js) != w {
+				t.Fatalf("a decision changed before its arena was reset:\nthen %s\nnow  %s", w, js)
+			}
+		}
+		arenas[cur].Reset()
+		batch[cur], want[cur] = batch[cur][:0], want[cur][:0]
+		cut.UseArena(&arenas[cur])
+	}
+	apply := func(ev Event, compare bool) {
+		if calls++; calls%64 == 0 {
+			turn()
+		}
+		n := len(batch[cur])
+		var err error
+		batch[cur], err = cut.ApplyTo(batch[cur], ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !compare {
+			return
+		}
+		ds, err := plain.Apply(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wj, _ := json.Marshal(ds)
+		gj, _ := json.Marshal(batch[cur][n:])
+		if len(ds)+len(batch[cur][n:]) > 0 && string(wj) != string(gj) {
+			t.Fatalf("decisions differ:\nallocated %s\narena     %s", wj, gj)
+		}
+		for _, d := range batch[cur][n:] {
+			js, _ := json.Marshal(d)
+			want[cur] = append(want[cur], string(js))
+		}
+	}
+	const open = 500
+	for i := range 2000 {
+		apply(ItemArrived{Item: items[i]}, true)
+		if i >= open {
+			apply(ItemClosed{ID: items[i-open].ID}, true)
+		}
+	}
+	for k := range batch {
+		batch[k], want[k] = batch[k][:0], want[k][:0]
+	}
+	arrived := ItemArrived{}
+	closed := ItemClosed{}
+	i := 2000
+	allocs := testing.AllocsPerRun(500, func() {
+		arrived.Item = items[i]
+		apply(&arrived, false)
+		closed.ID = items[i-open].ID
+		apply(&closed, false)
+		i++
+	})
+	if allocs > 0.5 {
+		t.Errorf("an arrival and a close with explanations cut from arenas make %.2f allocations, want almost none", allocs)
 	}
 }

@@ -194,8 +194,14 @@ type Arena struct {
 	vals []int64
 }
 
-// arenaChunk is the smallest chunk an Arena allocates, in elements.
-const arenaChunk = 4096
+// arenaChunk is the smallest chunk an Arena allocates, in elements, and
+// maxArenaChunk the largest it doubles to (a list longer than that gets a
+// chunk of its own length): an arena its owner never resets does not
+// allocate ever larger chunks, each kept whole by its newest list.
+const (
+	arenaChunk    = 4096
+	maxArenaChunk = 1 << 16
+)
 
 // Reset makes the arena's memory reusable (see Arena).
 func (a *Arena) Reset() {
@@ -227,7 +233,7 @@ func (a *Arena) values(n int) []int64 {
 func cut[T any](chunk *[]T, n int) []T {
 	c := *chunk
 	if len(c)+n > cap(c) {
-		c = make([]T, 0, max(2*cap(c), n, arenaChunk))
+		c = make([]T, 0, max(min(2*cap(c), maxArenaChunk), n, arenaChunk))
 	}
 	k := len(c)
 	*chunk = c[:k+n]
