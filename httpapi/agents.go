@@ -140,6 +140,7 @@ func (a *API) routeAgents() {
 			if err != nil {
 				return nil, a.problem(ctx, err, presenceLocator)
 			}
+			hold(ctx, res) // released once the answer is written
 			st, err := a.agentStatus(ctx, in.Region, in.Agent)
 			if err != nil {
 				return nil, err
@@ -166,6 +167,7 @@ func (a *API) routeAgents() {
 		if err != nil {
 			return nil, a.problem(ctx, err, nil)
 		}
+		hold(ctx, res) // released once the answer is written
 		for _, d := range res.Decisions {
 			if d.Agent != in.Agent || d.Cause != "next" {
 				continue

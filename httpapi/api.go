@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/allot/allot"
@@ -157,7 +158,42 @@ next page ("" means the last page).`
 func (a *API) OpenAPI() ([]byte, error) { return a.spec, nil }
 
 // reqInfo is filled while a request is served, for the access log.
-type reqInfo struct{ token string }
+type reqInfo struct {
+	token string
+
+	// leases hold the memory of the explanations the answer carries
+	// (node.Result.Release); ServeHTTP releases them once the handler has
+	// written the answer. Handlers of bulk requests add from several
+	// goroutines.
+	mu     sync.Mutex
+	leases []node.Lease
+}
+
+// hold keeps the memory of res's decisions' explanations from being reused
+// until the answer is written (ServeHTTP releases it then). A request not
+// served through ServeHTTP never releases: its result is left to the
+// garbage collector, which is always safe.
+func hold(ctx context.Context, res node.Result) {
+	l := res.Lease()
+	info, _ := ctx.Value(reqInfoKey{}).(*reqInfo)
+	if info == nil || l == (node.Lease{}) {
+		return
+	}
+	info.mu.Lock()
+	info.leases = append(info.leases, l)
+	info.mu.Unlock()
+}
+
+// release releases what hold kept; the handler has returned.
+func (info *reqInfo) release() {
+	info.mu.Lock()
+	ls := info.leases
+	info.leases = nil
+	info.mu.Unlock()
+	for _, l := range ls {
+		l.Release()
+	}
+}
 
 type reqInfoKey struct{}
 
@@ -195,6 +231,8 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info := &reqInfo{}
 	r = r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, info))
 	defer func() {
+		// The handler has returned: its answer is written (or abandoned).
+		info.release()
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
 				panic(v)

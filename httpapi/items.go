@@ -203,6 +203,7 @@ func (a *API) routeItems() {
 			if err != nil {
 				return nil, a.problem(ctx, err, inBody)
 			}
+			hold(ctx, res) // released once the answer is written
 			switch {
 			case res.Replay != nil:
 				var out Item
@@ -383,6 +384,7 @@ func (a *API) routeItems() {
 			if err != nil {
 				return nil, a.problem(ctx, err, nil)
 			}
+			hold(ctx, res) // released once the answer is written
 			return a.actionResult(ctx, in.Region, in.Item, res)
 		})
 
@@ -470,6 +472,7 @@ func (a *API) actChecked(ctx context.Context, region, id string, ev engine.Event
 	if err != nil {
 		return nil, a.problem(ctx, err, inBody)
 	}
+	hold(ctx, res) // released once the answer is written
 	return a.actionResult(ctx, region, id, res)
 }
 
@@ -567,6 +570,7 @@ func (a *API) bulkCreate(ctx context.Context, in *struct {
 				r.Status, r.Problem = pr.GetStatus(), asErrorModel(pr)
 				return
 			}
+			hold(ctx, res) // released once the answer is written
 			var it Item
 			if res.Existing {
 				r.Status, it = http.StatusOK, itemOut(res.Items[0])

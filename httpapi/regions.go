@@ -112,6 +112,7 @@ func (a *API) routeRegions() {
 			if err != nil {
 				return nil, a.problem(ctx, err, regionBodyLocator)
 			}
+			hold(ctx, res) // released once the answer is written
 			etag := strconv.Quote(strconv.FormatUint(res.ConfigVersion, 10))
 			if preferMinimal(in.Prefer) {
 				return &putConfigOut{Status: http.StatusNoContent, ETag: etag, PreferenceApplied: "return=minimal"}, nil
@@ -200,6 +201,7 @@ func (a *API) edit(ctx context.Context, region string, fn func(r *allot.Region) 
 	if err != nil {
 		return res, a.problem(ctx, err, configLocator(&obj))
 	}
+	hold(ctx, res) // released once the answer is written
 	return res, nil
 }
 

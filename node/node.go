@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/allot/allot"
@@ -57,7 +58,14 @@ type Node struct {
 	globalMu   sync.Mutex // serialises the global chain (tokens)
 	globalSeq  uint64
 	globalHash string
+
+	arenaReuses atomic.Uint64 // batches that reused a released arena (lease.go)
 }
+
+// ReusedArenas returns how many batches have cut their decisions'
+// explanations from memory that an earlier batch released, across regions
+// (lease.go): a diagnostic of Result.Release being called.
+func (n *Node) ReusedArenas() uint64 { return n.arenaReuses.Load() }
 
 // Open loads every region from st by replaying its log and starts its writer.
 func Open(ctx context.Context, st store.Store, opts Options) (*Node, error) {

@@ -66,7 +66,20 @@ type Result struct {
 	// ConfigVersion is the version (the seq of its entry) of the config a
 	// config change installed; 0 for other commands.
 	ConfigVersion uint64
+
+	lease Lease // the hold on the decisions' explanations (Release)
 }
+
+// Release tells the node that the caller is done with the result's
+// decisions: it no longer reads, encodes or refers to their explanations,
+// whose memory later decisions may then reuse (lease.go). Optional: a
+// result never released is reclaimed by the garbage collector as usual.
+// Releasing a result again, or a copy of it, does nothing.
+func (r Result) Release() { r.lease.Release() }
+
+// Lease returns the result's hold on its decisions' explanations, for a
+// caller that releases it later without keeping the whole result.
+func (r Result) Lease() Lease { return r.lease }
 
 type reply struct {
 	res Result
@@ -116,12 +129,14 @@ type region struct {
 	next   *flight // decided, waiting for fl's commit
 	idem   map[string]store.IdempotencyRecord
 	failed error
+
+	arenas arenaPool // the explanation arenas of released batches (lease.go)
 }
 
 func (n *Node) newRegion(id string) *region {
 	return &region{n: n, id: id, clock: &allot.ManualClock{}, cmds: make(chan pending, 4096),
 		quit: make(chan struct{}), done: make(chan struct{}), extIDs: map[string]string{}, beats: map[string]time.Time{},
-		idem: map[string]store.IdempotencyRecord{}}
+		idem: map[string]store.IdempotencyRecord{}, arenas: arenaPool{reuses: &n.arenaReuses}}
 }
 
 // load replays a region's log into a fresh engine.
@@ -345,10 +360,25 @@ type flight struct {
 	idem    []string      // idempotency keys recorded by this batch
 	done    chan struct{}
 	err     error // the commit's, set before done is closed
+
+	// lease holds the arena the batch's explanations are cut from until
+	// the writer and every answer are done with them (lease.go); retired:
+	// the writer's hold is dropped.
+	lease   *lease
+	retired bool
 }
 
 func (r *region) newFlight() *flight {
-	return &flight{b: &store.Batch{Region: r.id}, done: make(chan struct{})}
+	return &flight{b: &store.Batch{Region: r.id}, done: make(chan struct{}), lease: r.arenas.newLease()}
+}
+
+// retire drops the writer's hold on f's arena, once: the commit goroutine
+// is done with f (or never ran) and the engine no longer cuts from it.
+func (f *flight) retire() {
+	if !f.retired {
+		f.retired = true
+		f.lease.drop()
+	}
 }
 
 func (r *region) loop() {
@@ -465,6 +495,7 @@ func (r *region) commit(f *flight) {
 	if m := r.n.opts.Metrics; m != nil {
 		m.observeBatch(r.id, f.b, f.decide, time.Since(start))
 	}
+	f.lease.hand(f.replies)
 	for i, p := range f.batch {
 		if p.reply != nil {
 			p.reply <- f.replies[i]
@@ -479,6 +510,7 @@ func (r *region) commit(f *flight) {
 // f committed.
 func (r *region) finish(f *flight) bool {
 	<-f.done
+	f.retire()
 	for _, k := range f.idem {
 		delete(r.idem, k)
 	}
@@ -501,6 +533,7 @@ func (r *region) finish(f *flight) bool {
 
 // answerFailed answers every command of a batch that was not committed.
 func (r *region) answerFailed(f *flight) {
+	f.retire() // nothing of f is answered or stored
 	for _, p := range f.batch {
 		if p.reply == nil {
 			continue
@@ -517,6 +550,12 @@ func (r *region) answerFailed(f *flight) {
 // nothing (see commit and finish).
 func (r *region) decideInto(f *flight, batch []pending) {
 	start := time.Now()
+	// The batch's explanations are cut from its arena; between batches
+	// the engine cuts from none.
+	if eng := r.eng; eng != nil {
+		eng.UseArena(f.lease.arena)
+		defer eng.UseArena(nil)
+	}
 	defer func() { f.decide += time.Since(start) }()
 	base := len(f.batch)
 	f.batch = append(f.batch, batch...)
