@@ -3,7 +3,7 @@ GO ?= go
 ENGINE_PKGS := . ./rules/... ./routing/... ./engine/...
 RACE_PKGS := $(ENGINE_PKGS) ./node/... ./store/... ./httpapi/... ./cmd/allot/
 
-.PHONY: help test race bench icount check fmt vet
+.PHONY: help test race bench icount calibrate check fmt vet
 
 help: ## list targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -16,6 +16,9 @@ race: ## run the engine and server-core packages under the race detector
 
 bench: ## run the benchmarks (figures go to docs/performance.md)
 	$(GO) test -run '^$$' -bench . -benchmem $(ENGINE_PKGS)
+
+calibrate: ## this machine's memory latency and speed now: record it beside every timing
+	go run ./internal/tools/memlat
 
 icount: ## instructions and simulated cache misses per decision (cachegrind; noise-free)
 	internal/tools/icount/icount.sh "" 'Decision/explained$$'

@@ -117,7 +117,7 @@ func (a *explainArena) reset() {
 // lives on in the explanations cut from it until they die.
 func (a *explainArena) explanation() *allot.Explanation {
 	if len(a.exps) == cap(a.exps) {
-		a.exps = make([]allot.Explanation, 0, min(max(2*cap(a.exps), 256), maxExplanationChunk))
+		a.exps = make([]allot.Explanation, 0, min(max(2*cap(a.exps), 16), maxExplanationChunk))
 	}
 	a.exps = a.exps[:len(a.exps)+1]
 	exp := &a.exps[len(a.exps)-1]
@@ -133,7 +133,7 @@ const maxExplanationChunk = 4096
 // rules returns a copy of src cut from the arena, capped.
 func (a *explainArena) rules(src []int32) []int32 {
 	if len(a.ints)+len(src) > cap(a.ints) {
-		a.ints = make([]int32, 0, max(min(2*cap(a.ints), 1<<16), len(src), 4096))
+		a.ints = make([]int32, 0, max(min(2*cap(a.ints), 1<<16), len(src), 256))
 	}
 	k := len(a.ints)
 	a.ints = append(a.ints, src...)

@@ -16,7 +16,8 @@ import (
 // reclaims it with the result: releasing is an optimisation a caller opts
 // into, never a duty. docs/architecture.md, "Batch arenas", has the design.
 
-// lease is one flight's arena while decisions cut from it may be in use.
+// lease is one flight's arena (nil: the flight allocates) while decisions
+// cut from it may be in use.
 // refs counts the writer's hold (dropped once the commit goroutine is done
 // with the batch) and one per answer that carried decisions; released marks
 // which answers have been released, so that releasing twice is harmless.
@@ -29,7 +30,7 @@ type lease struct {
 
 // drop releases one hold; the last returns the arena to the pool.
 func (l *lease) drop() {
-	if l.refs.Add(-1) == 0 {
+	if l.refs.Add(-1) == 0 && l.arena != nil {
 		l.pool.put(l.arena)
 	}
 }
@@ -53,20 +54,39 @@ func (l Lease) Release() {
 
 // arenaPool holds the arenas of a region's released batches for reuse. The
 // writer takes from it; releases, from any goroutine, put back.
+//
+// A batch cuts from an arena only where that pays: an arena's first chunks
+// are allocated whole, which costs more than allocating the explanations
+// one by one unless the arena is used again. So when the pool is empty a
+// new arena is made only while the region's results are being released (a
+// put within the last probeEvery batches) and, to find out when they start
+// to be, for one batch in probeEvery; the other batches allocate as usual.
+// A caller that never releases (the CLI, an embedder) thus pays for one
+// arena per probeEvery batches, and a server that releases runs on reused
+// arenas.
 type arenaPool struct {
-	mu     sync.Mutex
-	free   []*engine.Arena
-	reuses *atomic.Uint64 // the node's count (Node.ReusedArenas), or nil
+	mu      sync.Mutex
+	free    []*engine.Arena
+	gets    uint64         // batches that asked for an arena
+	lastPut uint64         // gets at the latest put
+	reuses  *atomic.Uint64 // the node's count (Node.ReusedArenas), or nil
 }
 
 // maxPooledArenas bounds the arenas a region keeps: two batches are in
-// flight at a time (one deciding, one committing), plus answers still being
-// written.
-const maxPooledArenas = 4
+// flight at a time (one deciding, one committing), plus those whose answers
+// are still being written; 4 made new arenas (and their first chunks) under
+// 16 concurrent callers, 8 did not (BenchmarkSubmitArrival). probeEvery: see
+// arenaPool.
+const (
+	maxPooledArenas = 8
+	probeEvery      = 64
+)
 
+// get returns an arena for a batch, or nil for a batch that allocates.
 func (p *arenaPool) get() *engine.Arena {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.gets++
 	if n := len(p.free); n > 0 {
 		a := p.free[n-1]
 		p.free = p.free[:n-1]
@@ -75,13 +95,17 @@ func (p *arenaPool) get() *engine.Arena {
 		}
 		return a
 	}
-	return &engine.Arena{}
+	if p.gets-p.lastPut <= probeEvery || p.gets%probeEvery == 1 {
+		return &engine.Arena{}
+	}
+	return nil
 }
 
 func (p *arenaPool) put(a *engine.Arena) {
 	a.Reset()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.lastPut = p.gets
 	if len(p.free) < maxPooledArenas {
 		p.free = append(p.free, a)
 	}
@@ -97,6 +121,9 @@ func (p *arenaPool) newLease() *lease {
 // hand counts the answers of the flight that carry decisions as holds and
 // gives each its Lease; the commit goroutine calls it before it answers.
 func (l *lease) hand(replies []reply) {
+	if l.arena == nil {
+		return // the batch allocated: nothing to give back
+	}
 	n := 0
 	for i := range replies {
 		if len(replies[i].res.Decisions) > 0 {

@@ -199,7 +199,7 @@ type Arena struct {
 // chunk of its own length): an arena its owner never resets does not
 // allocate ever larger chunks, each kept whole by its newest list.
 const (
-	arenaChunk    = 4096
+	arenaChunk    = 256
 	maxArenaChunk = 1 << 16
 )
 
