@@ -21,6 +21,10 @@
 //     to now still fire and their decisions are returned with the error.
 //   - Not safe for concurrent use: one goroutine owns an engine (the server
 //     runs one writer per region).
+//   - Explanations are allocated one by one unless the caller says how long
+//     it needs them: ReuseExplanations (valid until the next call: replay,
+//     shadow) or UseArena (valid until the caller resets the arena: the
+//     server's batches). Either way the decisions are the same.
 //
 // Closed items leave the engine; the store keeps their history.
 package engine

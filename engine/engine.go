@@ -149,7 +149,8 @@ func (a *explainArena) rules(src []int32) []int32 {
 // holds besides its explanation (kind, item, agent, queue, the strings of
 // the explanation) is not affected. Explanations made while it is off, and
 // those of Explain and ExplainItem, are never reused. It saves the
-// explanations' allocations, most of the garbage a decision makes.
+// explanations' allocations, most of the garbage a decision makes. While on,
+// it takes precedence over an arena set with UseArena.
 func (e *Engine) ReuseExplanations(on bool) {
 	switch {
 	case on && e.reuse == nil:
