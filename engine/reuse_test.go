@@ -360,3 +360,28 @@ func TestArenaOnTheGeneratedRegion(t *testing.T) {
 		t.Errorf("an arrival and a close with explanations cut from arenas make %.2f allocations, want almost none", allocs)
 	}
 }
+
+// TestReuseTakesPrecedenceOverTheArena: with both set, explanations are
+// cut from the engine's own reused memory; with reuse off, from the arena.
+func TestReuseTakesPrecedenceOverTheArena(t *testing.T) {
+	t.Parallel()
+	b := config().agent("ann", 5).queue("q", allot.RoundRobin, "ann").defaultQueue("q")
+	h := newHarness(t, b)
+	a := &Arena{}
+	h.e.UseArena(a)
+	h.e.ReuseExplanations(true)
+	if ds := h.arrive("x", map[string]any{"country": "FR"}); len(ds) != 1 || ds[0].Explanation == nil {
+		t.Fatalf("arrival: %+v", ds)
+	}
+	if n := len(a.a.exps); n != 0 {
+		t.Fatalf("with reuse on, %d explanations were cut from the arena", n)
+	}
+	h.e.ReuseExplanations(false)
+	ds := h.arrive("y", map[string]any{"country": "FR"})
+	if len(ds) != 1 || ds[0].Explanation == nil {
+		t.Fatalf("arrival: %+v", ds)
+	}
+	if n := len(a.a.exps); n != 1 || ds[0].Explanation != &a.a.exps[0] {
+		t.Fatalf("with reuse off, the arena holds %d explanations, want the arrival's", n)
+	}
+}
