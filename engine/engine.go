@@ -125,15 +125,19 @@ func (a *explainArena) explanation() *allot.Explanation {
 	return exp
 }
 
-// maxExplanationChunk bounds the explanations of one chunk (~850 KB), so
-// that an arena the caller never resets does not allocate ever larger
-// chunks, each kept whole by its newest explanation.
-const maxExplanationChunk = 4096
+// maxExplanationChunk bounds the explanations of one chunk (~850 KB) and
+// maxRulesChunk the scoring-rule indexes of one (256 KB, unless one list is
+// longer), so that an arena the caller never resets does not allocate ever
+// larger chunks, each kept whole by its newest explanation.
+const (
+	maxExplanationChunk = 4096
+	maxRulesChunk       = 1 << 16
+)
 
 // rules returns a copy of src cut from the arena, capped.
 func (a *explainArena) rules(src []int32) []int32 {
 	if len(a.ints)+len(src) > cap(a.ints) {
-		a.ints = make([]int32, 0, max(min(2*cap(a.ints), 1<<16), len(src), 256))
+		a.ints = make([]int32, 0, max(min(2*cap(a.ints), maxRulesChunk), len(src), 256))
 	}
 	k := len(a.ints)
 	a.ints = append(a.ints, src...)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -19,54 +20,86 @@ import (
 func TestPropertyReusedExplanations(t *testing.T) {
 	t.Parallel()
 	rapid.Check(t, func(t *rapid.T) {
-		cfg := genConfig(t)
-		alt := genConfig(t)
-		steps := genSteps(t, cfg, alt)
-		ca, cb := &allot.ManualClock{T: t0}, &allot.ManualClock{T: t0}
-		plain, err := New(cfg, "eu", ca)
-		if err != nil {
-			t.Fatalf("New: %v", err)
-		}
-		reused, err := New(cfg, "eu", cb)
-		if err != nil {
-			t.Fatalf("New: %v", err)
-		}
-		type kept struct {
-			step int
-			d    allot.Decision
-			js   string
-		}
+		tw, steps := newTwins(t)
 		var keep []kept
 		on := false
 		for si, s := range steps {
 			if rapid.IntRange(0, 4).Draw(t, "toggle") == 0 {
 				on = !on
-				reused.ReuseExplanations(on)
+				tw.other.ReuseExplanations(on)
 			}
-			ca.Advance(s.advance)
-			cb.Advance(s.advance)
-			want, werr := plain.Apply(s.ev)
-			got, gerr := reused.Apply(s.ev)
-			if (werr == nil) != (gerr == nil) {
-				t.Fatalf("step %d: errors differ: %v and %v", si, werr, gerr)
-			}
-			wj, gj := mustJSON(t, want), mustJSON(t, got)
-			if len(want)+len(got) > 0 && wj != gj {
-				t.Fatalf("step %d (reuse %v): decisions differ:\nallocated %s\nreused    %s", si, on, wj, gj)
-			}
+			got := tw.step(t, si, s, fmt.Sprintf("reuse %v", on))
 			if !on {
-				for _, d := range got {
-					keep = append(keep, kept{si, d, mustJSON(t, d)})
-				}
+				keep = appendKept(t, keep, si, got)
 			}
 		}
 		// What was made with reuse off is intact after every reusing call.
-		for _, k := range keep {
-			if js := mustJSON(t, k.d); js != k.js {
-				t.Fatalf("the decision of step %d, made with reuse off, changed later:\nthen %s\nnow  %s", k.step, k.js, js)
-			}
-		}
+		checkKept(t, keep, "made with reuse off, changed later")
 	})
+}
+
+// twins are an engine that allocates every explanation and another, given
+// the same config, clock steps and events, whose explanation memory a test
+// manages.
+type twins struct {
+	plain, other *Engine
+	ca, cb       *allot.ManualClock
+}
+
+// newTwins draws a config and steps and makes the twins.
+func newTwins(t *rapid.T) (*twins, []step) {
+	cfg := genConfig(t)
+	alt := genConfig(t)
+	steps := genSteps(t, cfg, alt)
+	tw := &twins{ca: &allot.ManualClock{T: t0}, cb: &allot.ManualClock{T: t0}}
+	var err error
+	if tw.plain, err = New(cfg, "eu", tw.ca); err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if tw.other, err = New(cfg, "eu", tw.cb); err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return tw, steps
+}
+
+// step applies s to both and requires the same outcome; it returns the
+// other engine's decisions.
+func (tw *twins) step(t *rapid.T, si int, s step, mode string) []allot.Decision {
+	tw.ca.Advance(s.advance)
+	tw.cb.Advance(s.advance)
+	want, werr := tw.plain.Apply(s.ev)
+	got, gerr := tw.other.Apply(s.ev)
+	if (werr == nil) != (gerr == nil) {
+		t.Fatalf("step %d: errors differ: %v and %v", si, werr, gerr)
+	}
+	wj, gj := mustJSON(t, want), mustJSON(t, got)
+	if len(want)+len(got) > 0 && wj != gj {
+		t.Fatalf("step %d (%s): decisions differ:\nallocated %s\nother     %s", si, mode, wj, gj)
+	}
+	return got
+}
+
+// kept is a decision and its JSON when it was made.
+type kept struct {
+	step int
+	d    allot.Decision
+	js   string
+}
+
+func appendKept(t *rapid.T, keep []kept, si int, ds []allot.Decision) []kept {
+	for _, d := range ds {
+		keep = append(keep, kept{si, d, mustJSON(t, d)})
+	}
+	return keep
+}
+
+// checkKept requires every kept decision to read as it did when made.
+func checkKept(t *rapid.T, keep []kept, what string) {
+	for _, k := range keep {
+		if js := mustJSON(t, k.d); js != k.js {
+			t.Fatalf("the decision of step %d, %s:\nthen %s\nnow  %s", k.step, what, k.js, js)
+		}
+	}
 }
 
 func mustJSON(t *rapid.T, v any) string {
@@ -215,64 +248,30 @@ func TestReconfigureKeepsReuse(t *testing.T) {
 func TestPropertyArenaExplanations(t *testing.T) {
 	t.Parallel()
 	rapid.Check(t, func(t *rapid.T) {
-		cfg := genConfig(t)
-		alt := genConfig(t)
-		steps := genSteps(t, cfg, alt)
-		ca, cb := &allot.ManualClock{T: t0}, &allot.ManualClock{T: t0}
-		plain, err := New(cfg, "eu", ca)
-		if err != nil {
-			t.Fatalf("New: %v", err)
-		}
-		cut, err := New(cfg, "eu", cb)
-		if err != nil {
-			t.Fatalf("New: %v", err)
-		}
-		type kept struct {
-			step int
-			d    allot.Decision
-			js   string
-		}
+		tw, steps := newTwins(t)
 		var arenas [2]Arena
 		var live [2][]kept // decisions cut from each arena since its reset
 		cur := 0
-		cut.UseArena(&arenas[cur])
-		check := func(k int) {
-			for _, d := range live[k] {
-				if js := mustJSON(t, d.d); js != d.js {
-					t.Fatalf("the decision of step %d changed before its arena was reset:\nthen %s\nnow  %s", d.step, d.js, js)
-				}
-			}
-		}
+		tw.other.UseArena(&arenas[cur])
+		const what = "changed before its arena was reset"
 		for si, s := range steps {
 			if rapid.IntRange(0, 3).Draw(t, "switch") == 0 {
 				// The batch on the current arena is done deciding; the
 				// other one's decisions were answered: check and reset it.
 				cur = 1 - cur
-				check(cur)
+				checkKept(t, live[cur], what)
 				arenas[cur].Reset()
 				live[cur] = live[cur][:0]
-				cut.UseArena(&arenas[cur])
+				tw.other.UseArena(&arenas[cur])
 			}
-			ca.Advance(s.advance)
-			cb.Advance(s.advance)
-			want, werr := plain.Apply(s.ev)
-			got, gerr := cut.Apply(s.ev)
-			if (werr == nil) != (gerr == nil) {
-				t.Fatalf("step %d: errors differ: %v and %v", si, werr, gerr)
-			}
-			wj, gj := mustJSON(t, want), mustJSON(t, got)
-			if len(want)+len(got) > 0 && wj != gj {
-				t.Fatalf("step %d: decisions differ:\nallocated %s\narena     %s", si, wj, gj)
-			}
-			if cut.UsingArena() != &arenas[cur] {
+			got := tw.step(t, si, s, "arena")
+			if tw.other.UsingArena() != &arenas[cur] {
 				t.Fatalf("step %d: the engine dropped its arena (%T)", si, s.ev)
 			}
-			for _, d := range got {
-				live[cur] = append(live[cur], kept{si, d, mustJSON(t, d)})
-			}
+			live[cur] = appendKept(t, live[cur], si, got)
 		}
-		check(0)
-		check(1)
+		checkKept(t, live[0], what)
+		checkKept(t, live[1], what)
 	})
 }
 
