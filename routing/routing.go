@@ -177,6 +177,7 @@ type Cycle struct {
 	SumWeight, SumVC, SumTierVC int64
 
 	eligible   []*Member
+	eligibleAt []int32 // eligible[k] is members[eligibleAt[k]] (explained runs)
 	vals       []int64
 	index      *QueueIndex
 	skillCols  [][]uint8
@@ -264,6 +265,26 @@ type Profile struct {
 	// their verdicts for every member in a mask (StaticMask) and skips the
 	// members they reject when an agent frees up.
 	Static []Filter
+
+	// Set by Freeze: the scorers' optional interfaces, looked up once.
+	frozen bool
+	pre    []PreScorer    // the scorers that are PreScorers, in order
+	cols   []ColumnScorer // aligned with Scorers; nil for a scorer without ScoreColumn
+}
+
+// Freeze looks up once which scorers are PreScorers and ColumnScorers, so
+// that Run does not ask every scorer on every item. Call it when Scorers is
+// final (plugins.ForQueue does); a profile never frozen asks per run, with
+// the same result. Scorers must not change after Freeze.
+func (p *Profile) Freeze() {
+	p.pre, p.cols = p.pre[:0], make([]ColumnScorer, len(p.Scorers))
+	for j, s := range p.Scorers {
+		if ps, ok := s.(PreScorer); ok {
+			p.pre = append(p.pre, ps)
+		}
+		p.cols[j], _ = s.(ColumnScorer)
+	}
+	p.frozen = true
 }
 
 // StaticMask appends to dst[:0] one bit per member (bit i of word i/64 for
@@ -361,14 +382,18 @@ func (p *Profile) Run(c *Cycle, members []*Member, exp *allot.Explanation) *Memb
 		if len(c.eligible) == 0 {
 			return nil
 		}
-		return p.pick(c, nil)
+		return c.eligible[p.pick(c, nil)]
 	}
 	names := c.Names
 	if names == nil || p.Check == nil {
 		names = p.Names(members)
 	}
 	recs := c.Arena.records(len(members))
-	el, check := c.eligible, p.Check
+	// An eligible member's record gets its row's place in the values
+	// now (row k of n scorers, k its place among the eligible), so that
+	// pick need not walk the records again.
+	n := len(p.Scorers)
+	el, at, check := c.eligible, c.eligibleAt[:0], p.Check
 	for i, m := range members {
 		k := 0
 		if check != nil {
@@ -376,19 +401,26 @@ func (p *Profile) Run(c *Cycle, members []*Member, exp *allot.Explanation) *Memb
 		} else if s, f := p.Eligible(c, m); !s.OK() {
 			k = 1 + rejectionIndex(names, allot.Rejection{Filter: f, Reason: s.Reason})
 		}
+		r := &recs[i]
 		if k == 0 {
+			if n > 0 {
+				r.Off, r.N = int32(len(el)*n), uint16(n)
+			}
 			el = append(el, m)
+			at = append(at, int32(i))
 			continue
 		}
-		recs[i].Mark = uint16(allot.MarkRejected + k - 1)
+		r.Mark = uint16(allot.MarkRejected + k - 1)
 	}
-	c.eligible = el
+	c.eligible, c.eligibleAt = el, at
 	exp.Policy = p.Policy
 	exp.Candidates = allot.Candidates{Names: names, Records: recs}
 	if len(c.eligible) == 0 {
 		return nil
 	}
-	return p.pick(c, &exp.Candidates)
+	best := p.pick(c, &exp.Candidates)
+	recs[at[best]].Mark = allot.MarkChosen
+	return el[best]
 }
 
 // rejectionIndex returns r's index in names.Rejections, appending it when
@@ -401,14 +433,20 @@ func rejectionIndex(names *allot.CandidateNames, r allot.Rejection) int {
 	return len(names.Rejections) - 1
 }
 
-// pick scores the eligible members and returns the best. cands, when non-nil,
-// has one record per member given to Run, the rejected ones marked, and
-// receives the scores and the chosen mark.
-func (p *Profile) pick(c *Cycle, cands *allot.Candidates) *Member {
+// pick scores the eligible members and returns the best one's index among
+// them. cands, when non-nil, receives the scores (its records already point
+// at their rows).
+func (p *Profile) pick(c *Cycle, cands *allot.Candidates) int {
 	eligible := c.eligible
-	for _, s := range p.Scorers {
-		if ps, ok := s.(PreScorer); ok {
+	if p.frozen {
+		for _, ps := range p.pre {
 			ps.PreScore(c, eligible)
+		}
+	} else {
+		for _, s := range p.Scorers {
+			if ps, ok := s.(PreScorer); ok {
+				ps.PreScore(c, eligible)
+			}
 		}
 	}
 	n := len(p.Scorers)
@@ -417,12 +455,19 @@ func (p *Profile) pick(c *Cycle, cands *allot.Candidates) *Member {
 	var vals []int64
 	if cands != nil && n > 0 {
 		vals = c.Arena.values(n * len(eligible))
+		cands.Values = vals
 	} else {
 		c.vals = slices.Grow(c.vals[:0], n*len(eligible))[:n*len(eligible)]
 		vals = c.vals
 	}
 	for j, s := range p.Scorers {
-		if cs, ok := s.(ColumnScorer); ok {
+		var cs ColumnScorer
+		if p.frozen {
+			cs = p.cols[j]
+		} else {
+			cs, _ = s.(ColumnScorer)
+		}
+		if cs != nil {
 			cs.ScoreColumn(c, eligible, vals[j:], n)
 			continue
 		}
@@ -446,27 +491,7 @@ func (p *Profile) pick(c *Cycle, cands *allot.Candidates) *Member {
 			}
 		}
 	}
-	if cands != nil {
-		// The eligible members' records are the unmarked ones, in order.
-		k := 0
-		for i := range cands.Records {
-			r := &cands.Records[i]
-			if r.Mark != allot.MarkEligible {
-				continue
-			}
-			if n > 0 {
-				r.Off, r.N = int32(k*n), uint16(n)
-			}
-			if k == best {
-				r.Mark = allot.MarkChosen
-			}
-			k++
-		}
-		if n > 0 {
-			cands.Values = vals
-		}
-	}
-	return eligible[best]
+	return best
 }
 
 // better reports whether a beats b lexicographically; equal rows keep the

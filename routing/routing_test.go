@@ -282,6 +282,17 @@ func TestRunExplanationInvariants(t *testing.T) {
 			if m2 := p.Run(&routing.Cycle{}, ms, nil); m2 != m {
 				t.Errorf("Run without explanation chose %q, with %q", chosenID(m2), chosenID(m))
 			}
+			// A frozen profile (scorer interfaces looked up once) decides
+			// and explains the same.
+			fp := &routing.Profile{Filters: p.Filters, Scorers: p.Scorers}
+			fp.Freeze()
+			var fexp allot.Explanation
+			if fm := fp.Run(&routing.Cycle{}, ms, &fexp); fm != m {
+				t.Errorf("frozen Run chose %q, unfrozen %q", chosenID(fm), chosenID(m))
+			}
+			if got, want := fexp.Candidates.List(), exp.Candidates.List(); !reflect.DeepEqual(got, want) {
+				t.Errorf("frozen candidates = %+v, unfrozen %+v", got, want)
+			}
 		})
 	}
 }
@@ -413,13 +424,19 @@ func TestRunPreScore(t *testing.T) {
 			recorder{name: "r2", log: &log},
 		},
 	}
-	p.Run(&routing.Cycle{}, members("a", "b", "c", "d", "e"), nil)
 	// Every PreScore first, with the eligible members in order; then each
 	// scorer over every eligible member in order (a scorer without
-	// ScoreColumn is called member by member).
+	// ScoreColumn is called member by member). Frozen or not.
 	want := []string{"r1.pre[a c e]", "r2.pre[a c e]", "r1.a", "r1.c", "r1.e", "r2.a", "r2.c", "r2.e"}
-	if !slices.Equal(log, want) {
-		t.Errorf("calls = %v, want %v", log, want)
+	for _, frozen := range []bool{false, true} {
+		if frozen {
+			p.Freeze()
+		}
+		log = nil
+		p.Run(&routing.Cycle{}, members("a", "b", "c", "d", "e"), nil)
+		if !slices.Equal(log, want) {
+			t.Errorf("frozen %v: calls = %v, want %v", frozen, log, want)
+		}
 	}
 }
 

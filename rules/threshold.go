@@ -118,44 +118,55 @@ func (t *thresholds) matching(p *probe) (rules []int32, ok bool) {
 	if !isFloat || math.IsNaN(v) {
 		return nil, false
 	}
-	ge, gt := searchGE(t.lits, v), searchGT(t.lits, v)
+	// One search, for the operator's bound only.
 	switch t.op {
 	case opGreaterEq: // lit <= v
-		return t.rules[:gt], true
+		return t.rules[:searchGT(t.lits, v)], true
 	case opGreater: // lit < v
-		return t.rules[:ge], true
+		return t.rules[:searchGE(t.lits, v)], true
 	case opLessEq: // lit >= v
-		return t.rules[ge:], true
+		return t.rules[searchGE(t.lits, v):], true
 	}
-	return t.rules[gt:], true // opLess: lit > v
+	return t.rules[searchGT(t.lits, v):], true // opLess: lit > v
 }
 
 // searchGE returns the index of the first element of a (ascending) that is
-// >= v, len(a) if none.
+// >= v, len(a) if none. The search halves a window whose base moves by a
+// conditional move, not a branch: an item's value falls anywhere among the
+// literals, so a branch would be mispredicted half the time.
 func searchGE(a []float64, v float64) int {
-	lo, hi := 0, len(a)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if a[m] < v {
-			lo = m + 1
-		} else {
-			hi = m
-		}
+	if len(a) == 0 {
+		return 0
 	}
-	return lo
+	base, n := 0, len(a)
+	for n > 1 {
+		half := n >> 1
+		base += half * b2i(a[base+half-1] < v)
+		n -= half
+	}
+	return base + b2i(a[base] < v)
 }
 
 // searchGT returns the index of the first element of a (ascending) that is
-// > v, len(a) if none.
+// > v, len(a) if none; searched as searchGE.
 func searchGT(a []float64, v float64) int {
-	lo, hi := 0, len(a)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if a[m] <= v {
-			lo = m + 1
-		} else {
-			hi = m
-		}
+	if len(a) == 0 {
+		return 0
 	}
-	return lo
+	base, n := 0, len(a)
+	for n > 1 {
+		half := n >> 1
+		base += half * b2i(a[base+half-1] <= v)
+		n -= half
+	}
+	return base + b2i(a[base] <= v)
+}
+
+// b2i is 1 for true, 0 for false (compiled to a flag set, not a branch).
+func b2i(b bool) int {
+	var i int
+	if b {
+		i = 1
+	}
+	return i
 }

@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"slices"
+	"sort"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -39,6 +41,28 @@ func TestThresholdsEqualSlow(t *testing.T) {
 		}
 		for i := range rapid.IntRange(1, 8).Draw(t, "items") {
 			checkItem(t, s, r, genItem(t, fmt.Sprintf("item%d", i)))
+		}
+	})
+}
+
+// TestSearchesMatchSort: the branch-free searches agree with sort.Search on
+// random ascending lists (with repeats) for values below, among, between and
+// above the literals.
+func TestSearchesMatchSort(t *testing.T) {
+	t.Parallel()
+	rapid.Check(t, func(t *rapid.T) {
+		a := rapid.SliceOfN(rapid.IntRange(-5, 5), 0, 70).Draw(t, "lits")
+		lits := make([]float64, len(a))
+		for i, v := range a {
+			lits[i] = float64(v) / 2
+		}
+		slices.Sort(lits)
+		v := float64(rapid.IntRange(-12, 12).Draw(t, "v")) / 4
+		if got, want := searchGE(lits, v), sort.Search(len(lits), func(i int) bool { return lits[i] >= v }); got != want {
+			t.Fatalf("searchGE(%v, %v) = %d, want %d", lits, v, got, want)
+		}
+		if got, want := searchGT(lits, v), sort.Search(len(lits), func(i int) bool { return lits[i] > v }); got != want {
+			t.Fatalf("searchGT(%v, %v) = %d, want %d", lits, v, got, want)
 		}
 	})
 }

@@ -137,5 +137,6 @@ func ForQueue(q *allot.Queue) (*routing.Profile, error) {
 		p.Scorers = append(p.Scorers, Sticky{})
 	}
 	p.Scorers = append(p.Scorers, sc...)
+	p.Freeze()
 	return p, nil
 }
