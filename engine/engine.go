@@ -51,6 +51,12 @@ type Engine struct {
 	now      time.Time
 	timers   timerHeap
 	sweepAt  int // len(timers) at which stale timers are swept (see pushTimer)
+	// Every item state has a slot: slotItem[s] is the state in slot s (nil
+	// when free) and slotGen[s] the generation of its live timer, so that
+	// a timer is checked and ordered without reading its item (see timer).
+	slotItem  []*item
+	slotGen   []uint64
+	freeSlots []int32
 
 	cycle      routing.Cycle // scratch, reused by every pipeline run
 	scoringBuf []int         // scratch: the scoring rules of one classification
@@ -227,11 +233,11 @@ type item struct {
 	handedFrom *routing.AgentState // the owner whose absence handed it over (hand-back)
 	skills     []allot.SkillReq    // the rule's skills minus the dropped ones (nil: all)
 	prioBase   int                 // the priority classification gave (before aging)
-	timerGen   uint64              // generation of the item's live timer
 
 	// The small fields together (an item is allocated per arrival: its size
 	// class matters).
 	typeIdx   int32 // number of its type (Engine.typeOf); -1 in a dry run of an unseen type
+	slot      int32 // Engine.slotItem index (newItem); a dry run's state has none and arms no timer
 	tierIdx   int32
 	aged      int32 // aging steps added to the priority while waiting in waitQueue
 	reassigns int32 // SLA re-assignments so far
@@ -1087,12 +1093,15 @@ func (e *Engine) close(id string) error {
 	owner := e.unown(x)
 	delete(e.items, id)
 	x.it.Status = allot.StatusClosed
-	x.timerGen++ // its timer, if any, is void
+	e.slotGen[x.slot]++ // its timer, if any, is void
 	if owner != nil {
 		e.dispatchAgent(owner, "capacity_freed")
 	}
 	if len(e.free) < maxFreeItems {
-		e.free = append(e.free, x)
+		e.free = append(e.free, x) // keeps its slot
+	} else {
+		e.slotItem[x.slot] = nil
+		e.freeSlots = append(e.freeSlots, x.slot)
 	}
 	return nil
 }
@@ -1102,22 +1111,36 @@ const maxFreeItems = 256
 
 // newItem returns a zero item state for an arrival: a closed item's, when
 // one is kept (an item state is the one allocation every arrival makes, and
-// most of the garbage a busy region makes is closed items), else a new one.
-// Nothing refers to a closed item's state but its stale timers, and those
-// stay void: the generation carries over and only grows.
+// most of the garbage a busy region makes is closed items), else a new one
+// in a slot of its own. Nothing refers to a closed item's state but its
+// slot, whose stale timers stay void: a slot's generation only grows.
 func (e *Engine) newItem() *item {
 	n := len(e.free)
 	if n == 0 {
-		return &item{}
+		return e.slotted(&item{})
 	}
 	x := e.free[n-1]
 	e.free[n-1] = nil
 	e.free = e.free[:n-1]
-	gen, smask, scoring := x.timerGen, x.smask, x.scoring[:0]
+	slot, smask, scoring := x.slot, x.smask, x.scoring[:0]
 	if x.scoringShared {
 		scoring = nil // an explanation still refers to it
 	}
-	*x = item{timerGen: gen, smask: smask[:0], scoring: scoring}
+	*x = item{slot: slot, smask: smask[:0], scoring: scoring}
+	return x
+}
+
+// slotted puts the new item state x in a free slot and returns it.
+func (e *Engine) slotted(x *item) *item {
+	if n := len(e.freeSlots); n > 0 {
+		x.slot = e.freeSlots[n-1]
+		e.freeSlots = e.freeSlots[:n-1]
+		e.slotItem[x.slot] = x
+		return x
+	}
+	x.slot = int32(len(e.slotItem))
+	e.slotItem = append(e.slotItem, x)
+	e.slotGen = append(e.slotGen, 0)
 	return x
 }
 

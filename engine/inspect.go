@@ -102,7 +102,7 @@ func (e *Engine) Explain(in allot.Item) (allot.Decision, error) {
 	if err := ps.Err("invalid item"); err != nil {
 		return allot.Decision{}, err
 	}
-	x := &item{it: in, basePriority: in.Priority, slaSet: in.DueAt.IsZero()}
+	x := &item{it: in, basePriority: in.Priority, slaSet: in.DueAt.IsZero(), slot: -1}
 	x.typeIdx, x.units = e.typeOf(in.Type, false) // a dry run numbers no new type
 	if x.it.CreatedAt.IsZero() {
 		x.it.CreatedAt = e.now

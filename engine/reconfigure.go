@@ -96,6 +96,7 @@ func (e *Engine) Reconfigure(cfg allot.Config) ([]allot.Decision, error) {
 			rule: -1, scoring: nil, tierIdx: 0, excluded: slices.Clone(x.excluded), slaSet: x.slaSet,
 			slaMinutes: x.slaMinutes, touchBy: x.touchBy, reassigns: x.reassigns, escalated: x.escalated,
 			prioBase: x.prioBase, aged: x.aged, offerEnds: x.offerEnds}
+		ne.slotted(y)
 		y.typeIdx, y.units = ne.typeOf(y.it.Type, true)
 		// Skill relaxation restarts under the new config (its rules may differ).
 		ne.items[y.it.ID] = y

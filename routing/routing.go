@@ -265,6 +265,9 @@ type Profile struct {
 	// their verdicts for every member in a mask (StaticMask) and skips the
 	// members they reject when an agent frees up.
 	Static []Filter
+	// StaticCheck, when non-nil, is Static fused into one function (as
+	// Check is Filters): true when every static filter admits the member.
+	StaticCheck func(c *Cycle, m *Member) bool
 
 	// Set by Freeze: the scorers' optional interfaces, looked up once.
 	frozen bool
@@ -294,6 +297,14 @@ func (p *Profile) Freeze() {
 func (p *Profile) StaticMask(c *Cycle, members []*Member, dst []uint64) []uint64 {
 	dst = slices.Grow(dst[:0], (len(members)+63)/64)[:(len(members)+63)/64]
 	clear(dst)
+	if check := p.StaticCheck; check != nil {
+		for i, m := range members {
+			if check(c, m) {
+				dst[i>>6] |= 1 << (uint(i) & 63)
+			}
+		}
+		return dst
+	}
 next:
 	for i, m := range members {
 		for _, f := range p.Static {
@@ -484,6 +495,22 @@ func (p *Profile) pick(c *Cycle, cands *allot.Candidates) int {
 				best = i
 			}
 		}
+	// Rows of two and three are compared by flags written out (most
+	// policies have two or three scorers); better does the rest.
+	case 2:
+		for i := 1; i < len(eligible); i++ {
+			a, b := vals[2*i:2*i+2], vals[2*best:2*best+2]
+			if b2i(a[0] > b[0])|b2i(a[0] == b[0])&b2i(a[1] > b[1]) != 0 {
+				best = i
+			}
+		}
+	case 3:
+		for i := 1; i < len(eligible); i++ {
+			a, b := vals[3*i:3*i+3], vals[3*best:3*best+3]
+			if b2i(a[0] > b[0])|b2i(a[0] == b[0])&(b2i(a[1] > b[1])|b2i(a[1] == b[1])&b2i(a[2] > b[2])) != 0 {
+				best = i
+			}
+		}
 	default:
 		for i := 1; i < len(eligible); i++ {
 			if better(vals[i*n:i*n+n], vals[best*n:best*n+n]) {
@@ -495,14 +522,27 @@ func (p *Profile) pick(c *Cycle, cands *allot.Candidates) int {
 }
 
 // better reports whether a beats b lexicographically; equal rows keep the
-// earlier member (queue order), which makes ties deterministic.
+// earlier member (queue order), which makes ties deterministic. It compares
+// every column without branching on the values (flags and multiplies, not
+// jumps): which column decides differs from member to member, so an early
+// exit is a mispredicted branch most of the time, and rows are short.
 func better(a, b []int64) bool {
+	b = b[:len(a)]
+	cmp := 0 // the first nonzero column's comparison so far
 	for i := range a {
-		if a[i] != b[i] {
-			return a[i] > b[i]
-		}
+		d := b2i(a[i] > b[i]) - b2i(a[i] < b[i])
+		cmp += b2i(cmp == 0) * d
 	}
-	return false
+	return cmp > 0
+}
+
+// b2i is 1 for true, 0 for false (compiled to a flag set, not a branch).
+func b2i(b bool) int {
+	var i int
+	if b {
+		i = 1
+	}
+	return i
 }
 
 // CivilDay returns the day number (days since 1970-01-01) of t's date in loc and

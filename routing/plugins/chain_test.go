@@ -153,6 +153,36 @@ func genMembersAndCycle(t *rapid.T) ([]*routing.Member, *routing.Cycle) {
 	return ms, c
 }
 
+// TestStaticChainMatchesFilters checks the fused static filters
+// (Profile.StaticCheck) against running Profile.Static one by one: StaticMask
+// sets the same bits either way.
+func TestStaticChainMatchesFilters(t *testing.T) {
+	t.Parallel()
+	p := mustProfile(t, allot.RoundRobin, "")
+	if p.StaticCheck == nil {
+		t.Fatal("ForQueue left Profile.StaticCheck nil: the engine would run the static filters one by one")
+	}
+	slow := &routing.Profile{Policy: p.Policy, Filters: p.Filters, Static: p.Static}
+	admitted, rejected := 0, 0
+	rapid.Check(t, func(t *rapid.T) {
+		ms, c := genMembersAndCycle(t)
+		got, want := p.StaticMask(c, ms, nil), slow.StaticMask(c, ms, nil)
+		for i, m := range ms {
+			if routing.MaskHas(got, i) != routing.MaskHas(want, i) {
+				t.Fatalf("member %s: fused static filters admit %v, the filters in order %v", m.Agent.ID, routing.MaskHas(got, i), routing.MaskHas(want, i))
+			}
+			if routing.MaskHas(want, i) {
+				admitted++
+			} else {
+				rejected++
+			}
+		}
+	})
+	if admitted == 0 || rejected == 0 {
+		t.Errorf("generated members: %d admitted, %d rejected by the static filters; the test needs both", admitted, rejected)
+	}
+}
+
 // TestStaticFiltersIgnoreRuntimeState checks the contract of Profile.Static:
 // the static filters' verdicts do not change when the agent's runtime state
 // (presence, shift, absence, load, caps' counts) does, and a member whose bit

@@ -114,6 +114,15 @@ func chain(c *routing.Cycle, m *routing.Member) int {
 	return 0
 }
 
+// staticChain is static fused as chain is filters
+// (routing.Profile.StaticCheck); TestStaticChainMatchesFilters checks it.
+func staticChain(c *routing.Cycle, m *routing.Member) bool {
+	if !(Exclusion{}).Filter(c, m).OK() || !(Skills{}).Filter(c, m).OK() {
+		return false
+	}
+	return len(c.Match) == 0 || (Attributes{}).Filter(c, m).OK()
+}
+
 // policies maps each policy to its scorers, compared in order. Every list ends
 // with round robin so that ties rotate; the final tie-break is queue order.
 var policies = map[allot.Policy][]routing.Scorer{
@@ -132,7 +141,7 @@ func ForQueue(q *allot.Queue) (*routing.Profile, error) {
 	if !ok {
 		return nil, fmt.Errorf("queue %q: unknown policy %q", q.ID, q.Policy)
 	}
-	p := &routing.Profile{Policy: q.Policy, Filters: filters, Check: chain, Rejections: rejections, Static: static}
+	p := &routing.Profile{Policy: q.Policy, Filters: filters, Check: chain, Rejections: rejections, Static: static, StaticCheck: staticChain}
 	if q.StickyKey != "" {
 		p.Scorers = append(p.Scorers, Sticky{})
 	}
