@@ -38,6 +38,10 @@ type Engine struct {
 
 	queues   []*queue
 	queueIdx map[string]int
+	// nwait is the number of items waiting in each queue (its waiting
+	// tree's size), by queue index, side by side: an agent that frees up
+	// scans its queues' counts, most of them zero.
+	nwait []int
 	// ruleHot holds, by routing rule index, what classify reads of the rule,
 	// packed: the 4,000 rules' configs do not stay in cache, these do.
 	ruleHot []ruleHot
@@ -191,7 +195,6 @@ type queue struct {
 	index   *routing.QueueIndex
 	members []*routing.Member
 	waiting *btree.BTreeG[*item]
-	nwait   int                            // waiting.Len(), kept here so that an agent's scan of its queues touches only the queue
 	sticky  map[string]*routing.AgentState // sticky key value → last owner
 	reasons []string                       // by 2·member position (+1: offered): the reason of an assignment, made on first use
 }
@@ -206,8 +209,9 @@ type ruleHot struct {
 }
 
 type membership struct {
-	q *queue
-	m *routing.Member
+	q  *queue
+	m  *routing.Member
+	qi int // q.idx, so that an agent's scan of its queues (bestFor) reads Engine.nwait, not the queue
 }
 
 // item is an open item's engine state.
@@ -336,6 +340,19 @@ func New(cfg allot.Config, regionID string, clock allot.Clock, opts ...Option) (
 		e.agentIdx[a.ID] = i
 	}
 	e.queues = make([]*queue, len(region.Queues))
+	e.nwait = make([]int, len(region.Queues))
+	// The memberships of all agents in one array, each agent's together.
+	nmember := make([]int, len(region.Agents))
+	for i := range region.Queues {
+		for _, id := range region.Queues[i].Members {
+			nmember[e.agentIdx[id]]++
+		}
+	}
+	flat := make([]membership, 0, sum(nmember))
+	for ai, n := range nmember {
+		e.member[ai] = flat[len(flat) : len(flat) : len(flat)+n]
+		flat = flat[:len(flat)+n]
+	}
 	for i := range region.Queues {
 		qc := &region.Queues[i]
 		prof, err := plugins.ForQueue(qc)
@@ -351,7 +368,7 @@ func New(cfg allot.Config, regionID string, clock allot.Clock, opts ...Option) (
 			m := &ms[pos]
 			*m = routing.Member{AgentState: e.agents[ai], Pos: pos, TierVC: tierVC[pos*len(region.Tiers) : (pos+1)*len(region.Tiers)]}
 			q.members = append(q.members, m)
-			e.member[ai] = append(e.member[ai], membership{q: q, m: m})
+			e.member[ai] = append(e.member[ai], membership{q: q, m: m, qi: i}) // within its place in flat
 		}
 		q.index = routing.NewQueueIndex(q.members)
 		q.names = prof.Names(q.members)
@@ -799,7 +816,7 @@ func (e *Engine) enqueue(x *item, q *queue) {
 	x.it.Status = allot.StatusQueued
 	x.smask = q.profile.StaticMask(e.prepare(x, q, false), q.members, x.smask)
 	if _, had := q.waiting.ReplaceOrInsert(x); !had {
-		q.nwait++
+		e.nwait[q.idx]++
 	}
 	e.armItem(x)
 }
@@ -807,7 +824,7 @@ func (e *Engine) enqueue(x *item, q *queue) {
 func (e *Engine) dequeue(x *item) {
 	if x.waiting {
 		if _, had := x.q.waiting.Delete(x); had {
-			x.q.nwait--
+			e.nwait[x.q.idx]--
 		}
 		x.waiting = false
 	}
@@ -942,10 +959,10 @@ func (e *Engine) bestFor(a *routing.AgentState, pull bool) (*item, *membership) 
 	var bestMs *membership
 	for k := range e.member[a.Index] {
 		ms := &e.member[a.Index][k]
-		q := ms.q
-		if q.nwait == 0 {
+		if e.nwait[ms.qi] == 0 {
 			continue // most queues have nothing waiting: skip the tree walk
 		}
+		q := ms.q
 		ordered := q.cfg.Order != "fifo"
 		q.waiting.Ascend(func(x *item) bool {
 			if ordered && best != nil && better(best, x) {
@@ -1316,4 +1333,12 @@ func (e *Engine) anyoneWorking(q *queue) bool {
 		}
 	}
 	return false
+}
+
+func sum(xs []int) int {
+	n := 0
+	for _, x := range xs {
+		n += x
+	}
+	return n
 }

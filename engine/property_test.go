@@ -622,10 +622,10 @@ func checkState(t *rapid.T, si int, e *Engine, m *model) {
 	// and every waiting item is in its queue's tree.
 	nwaiting := 0
 	for _, q := range e.queues {
-		if q.nwait != q.waiting.Len() {
-			t.Fatalf("step %d: queue %s counts %d waiting, its tree holds %d", si, q.cfg.ID, q.nwait, q.waiting.Len())
+		if e.nwait[q.idx] != q.waiting.Len() {
+			t.Fatalf("step %d: queue %s counts %d waiting, its tree holds %d", si, q.cfg.ID, e.nwait[q.idx], q.waiting.Len())
 		}
-		nwaiting += q.nwait
+		nwaiting += e.nwait[q.idx]
 	}
 	for _, x := range e.items {
 		if x.waiting {
