@@ -215,18 +215,38 @@ type membership struct {
 }
 
 // item is an open item's engine state.
+//
+// Its layout is chosen for closing, the one event that reads an item cold:
+// the fields a close reads and writes (it.Status, it.Owner, then owner,
+// units, typeIdx, slot, waiting) lie in bytes 128 to 255, one pair of cache
+// lines that the processor fetches together; the size stays in the 512-byte
+// size class, so items are 512-byte aligned (TestItemLayout).
 type item struct {
-	it           allot.Item
-	basePriority int
-	arrival      uint64
-	units        int
-	q            *queue              // queue it waits in or was assigned from; nil = unroutable
-	owner        *routing.AgentState // nil unless assigned/working
-	rule         int                 // index into region.Rules, -1 = default queue / none
-	scoring      []int32             // indexes of the scoring rules that matched (in scoringNames); once shared by an explanation, never modified
+	it allot.Item // 224 bytes
+
+	// Read on close, beside it.Status and it.Owner.
+	owner   *routing.AgentState // nil unless assigned/working
+	units   int
+	typeIdx int32 // number of its type (Engine.typeOf); -1 in a dry run of an unseen type
+	slot    int32 // Engine.slotItem index (newItem); a dry run's state has none and arms no timer
+	waiting bool
+
+	// The other small fields together (an item is allocated per arrival:
+	// its size class matters).
+	slaSet    bool // DueAt was computed by the engine (not given by the item)
+	escalated bool // escalated: no more re-assignments for neglect
 	// scoringShared: an explanation outside the arena refers to scoring.
 	scoringShared bool
-	excluded      []string
+	tierIdx       int32
+	aged          int32 // aging steps added to the priority while waiting in waitQueue
+	reassigns     int32 // SLA re-assignments so far
+
+	q            *queue // queue it waits in or was assigned from; nil = unroutable
+	basePriority int
+	arrival      uint64
+	rule         int     // index into region.Rules, -1 = default queue / none
+	scoring      []int32 // indexes of the scoring rules that matched (in scoringNames); once shared by an explanation, never modified
+	excluded     []string
 
 	slaMinutes int       // response SLA of the current routing (rule's, else queue's; 0 = none)
 	touchBy    time.Time // an untouched assignment is taken back at this time
@@ -237,17 +257,6 @@ type item struct {
 	handedFrom *routing.AgentState // the owner whose absence handed it over (hand-back)
 	skills     []allot.SkillReq    // the rule's skills minus the dropped ones (nil: all)
 	prioBase   int                 // the priority classification gave (before aging)
-
-	// The small fields together (an item is allocated per arrival: its size
-	// class matters).
-	typeIdx   int32 // number of its type (Engine.typeOf); -1 in a dry run of an unseen type
-	slot      int32 // Engine.slotItem index (newItem); a dry run's state has none and arms no timer
-	tierIdx   int32
-	aged      int32 // aging steps added to the priority while waiting in waitQueue
-	reassigns int32 // SLA re-assignments so far
-	waiting   bool
-	slaSet    bool // DueAt was computed by the engine (not given by the item)
-	escalated bool // escalated: no more re-assignments for neglect
 
 	// While waiting: the verdicts of the queue profile's static filters for
 	// each member of q (routing.Profile.StaticMask), computed when it was

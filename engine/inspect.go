@@ -56,8 +56,8 @@ func (e *Engine) Agent(id string) (AgentStatus, bool) {
 	st := AgentStatus{ID: id, Presence: a.Presence, Routable: a.Routable, OnShift: a.OnShift, Absent: a.Absent,
 		Load: a.Load, Capacity: a.Agent.Capacity.Total, Open: a.Open, TypeLoad: map[string]int{},
 		Assigned: map[string]int64{}, TierAssigned: map[string]map[string]int64{}}
-	for t, v := range a.TypeLoad {
-		if v != 0 {
+	for t := range min(a.TypeLoads(), len(e.typeNames)) {
+		if v := a.TypeLoadOf(t); v != 0 {
 			st.TypeLoad[e.typeNames[t]] = v
 		}
 	}

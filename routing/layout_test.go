@@ -27,10 +27,35 @@ func TestAgentStateLayout(t *testing.T) {
 		{"CapTotal", unsafe.Offsetof(s.CapTotal), unsafe.Sizeof(s.CapTotal)},
 		{"PerType", unsafe.Offsetof(s.PerType), unsafe.Sizeof(s.PerType)},
 		{"Caps", unsafe.Offsetof(s.Caps), unsafe.Sizeof(s.Caps)},
+		{"Open", unsafe.Offsetof(s.Open), unsafe.Sizeof(s.Open)},
 	}
 	for _, f := range hot {
 		if f.off+f.size > line {
 			t.Errorf("AgentState.%s ends at byte %d, outside the first cache line", f.name, f.off+f.size)
+		}
+	}
+	// The inline type loads share a line (an assignment and a close
+	// update Load, Open and one of them).
+	if off := unsafe.Offsetof(s.typeLoad); off/line != (off+unsafe.Sizeof(s.typeLoad)-1)/line {
+		t.Errorf("AgentState.typeLoad (bytes %d–%d) straddles two cache lines", off, off+unsafe.Sizeof(s.typeLoad))
+	}
+}
+
+// TestTypeLoads: loads of the inline types and of the types past them add
+// up apart, a negative type is ignored, and TypeLoads bounds the nonzero ones.
+func TestTypeLoads(t *testing.T) {
+	var s AgentState
+	adds := []struct{ t, units int }{{0, 2}, {3, 1}, {inlineTypes, 4}, {inlineTypes + 2, 5}, {0, -1}, {-1, 7}, {inlineTypes + 2, -2}}
+	for _, a := range adds {
+		s.AddTypeLoad(a.t, a.units)
+	}
+	want := map[int]int{0: 1, 3: 1, inlineTypes: 4, inlineTypes + 2: 3}
+	for ti := -1; ti < inlineTypes+6; ti++ {
+		if got := s.TypeLoadOf(ti); got != want[ti] {
+			t.Errorf("TypeLoadOf(%d) = %d, want %d", ti, got, want[ti])
+		}
+		if ti >= s.TypeLoads() && s.TypeLoadOf(ti) != 0 {
+			t.Errorf("type %d has load past TypeLoads() = %d", ti, s.TypeLoads())
 		}
 	}
 }

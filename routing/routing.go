@@ -71,20 +71,26 @@ type AgentState struct {
 	Absent   bool // inside a scheduled absence
 	Manual   bool // Agent.Manual
 
-	// What every filter run reads comes first, within one cache line.
+	// What every filter run reads comes first, within one cache line,
+	// with Open, which a close updates with Load.
 	Load     int            // capacity units of open owned items, all types
 	CapTotal int            // Agent.Capacity.Total
 	PerType  map[string]int // Agent.Capacity.PerType
 	Caps     []CapCount     // aligned with Agent.Caps
+	Open     int            // number of open owned items
 
-	Weight   int   // Agent.Weight
-	TypeLoad []int // capacity units per item type, by type index (see Cycle.TypeIndex); see TypeLoadOf
-	Open     int   // number of open owned items
-
-	Agent    *allot.Agent
+	Weight int // Agent.Weight
+	// typeLoad is the capacity units per item type, by type index (see
+	// Cycle.TypeIndex), of the first inlineTypes types, in the state (an
+	// assignment and a close update it: no line of its own to miss);
+	// typeLoadMore those of the types after them. See TypeLoadOf.
+	typeLoad [inlineTypes]int
 	ID       string // Agent.ID
 	Index    int    // position in the region's agent list
-	Presence string
+
+	Agent        *allot.Agent
+	typeLoadMore []int
+	Presence     string
 
 	// Loc is the agent's time zone (schedule's, else the region's), used for
 	// caps' days and weeks.
@@ -94,8 +100,11 @@ type AgentState struct {
 	// of states that starts on a line (the engine's is one allocation,
 	// page-aligned once it is large) every state's hot fields above then
 	// sit in one line instead of straddling two (TestAgentStateLayout).
-	_ [40]byte
+	_ [8]byte
 }
+
+// inlineTypes is how many item types' loads an AgentState holds inline.
+const inlineTypes = 4
 
 // SetAgent makes a the state's agent and copies its hot fields (see
 // AgentState).
@@ -111,22 +120,36 @@ func (s *AgentState) SetAgent(a *allot.Agent) {
 // TypeLoadOf returns the units of open owned items of the type with index t
 // (0 for a negative or never used index).
 func (s *AgentState) TypeLoadOf(t int) int {
-	if t >= 0 && t < len(s.TypeLoad) {
-		return s.TypeLoad[t]
+	switch {
+	case t < 0:
+		return 0
+	case t < inlineTypes:
+		return s.typeLoad[t]
+	case t-inlineTypes < len(s.typeLoadMore):
+		return s.typeLoadMore[t-inlineTypes]
 	}
 	return 0
 }
 
+// TypeLoads returns the number of type indexes TypeLoadOf may be nonzero
+// for: every index from it on has no load.
+func (s *AgentState) TypeLoads() int { return inlineTypes + len(s.typeLoadMore) }
+
 // AddTypeLoad adds units (negative: removes them) to the load of the type
-// with index t, growing TypeLoad as needed. A negative t is ignored.
+// with index t. A negative t is ignored.
 func (s *AgentState) AddTypeLoad(t, units int) {
-	if t < 0 {
+	switch {
+	case t < 0:
+		return
+	case t < inlineTypes:
+		s.typeLoad[t] += units
 		return
 	}
-	if t >= len(s.TypeLoad) {
-		s.TypeLoad = append(s.TypeLoad, make([]int, t+1-len(s.TypeLoad))...)
+	t -= inlineTypes
+	if t >= len(s.typeLoadMore) {
+		s.typeLoadMore = append(s.typeLoadMore, make([]int, t+1-len(s.typeLoadMore))...)
 	}
-	s.TypeLoad[t] += units
+	s.typeLoadMore[t] += units
 }
 
 // CapCount counts assignments in the current day and week (keys are civil

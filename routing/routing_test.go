@@ -468,8 +468,12 @@ func TestRunReusesCycle(t *testing.T) {
 // richMembers builds members exercising every field the real plugins read.
 // Type indices: lead 0, call 1.
 func richMembers() []*routing.Member {
-	mk := func(pos int, a allot.Agent, st routing.AgentState, m routing.Member) *routing.Member {
+	// loads are the units of types 0, 1, ...
+	mk := func(pos int, a allot.Agent, st routing.AgentState, m routing.Member, loads ...int) *routing.Member {
 		st.SetAgent(&a)
+		for t, n := range loads {
+			st.AddTypeLoad(t, n)
+		}
 		if st.Loc == nil {
 			st.Loc = time.UTC
 		}
@@ -486,14 +490,14 @@ func richMembers() []*routing.Member {
 			Attributes: map[string][]string{"languages": {"fr", "en"}, "zips": {"75", "10000-19999"}},
 			Capacity:   allot.Capacity{Total: 5, PerType: map[string]int{"lead": 3}},
 			Caps:       []allot.Cap{{PerDay: 10, PerWeek: 40}}},
-			routing.AgentState{Routable: true, OnShift: true, Load: 2, TypeLoad: []int{1, 1}, Open: 2,
+			routing.AgentState{Routable: true, OnShift: true, Load: 2, Open: 2,
 				Caps: []routing.CapCount{{Day: day, DayN: 3, Week: week, WeekN: 9}}},
-			routing.Member{LastSeq: 7, Count: 4, VC: 4, TierVC: []int64{1, 2, 1}}),
+			routing.Member{LastSeq: 7, Count: 4, VC: 4, TierVC: []int64{1, 2, 1}}, 1, 1),
 		mk(1, allot.Agent{ID: "ben", Weight: 1, Skills: map[string]int{"fr": 5},
 			Attributes: map[string][]string{"languages": {"fr"}, "zips": {"75"}},
 			Capacity:   allot.Capacity{Total: 3}},
-			routing.AgentState{Routable: true, OnShift: true, Load: 1, TypeLoad: []int{1}, Open: 1},
-			routing.Member{LastSeq: 3, Count: 1, VC: 1, TierVC: []int64{0, 1, 0}}),
+			routing.AgentState{Routable: true, OnShift: true, Load: 1, Open: 1},
+			routing.Member{LastSeq: 3, Count: 1, VC: 1, TierVC: []int64{0, 1, 0}}, 1),
 		mk(2, allot.Agent{ID: "cleo", Weight: 3, Skills: map[string]int{"fr": 2},
 			Attributes: map[string][]string{"languages": {"de"}},
 			Capacity:   allot.Capacity{Total: 8}},
@@ -502,13 +506,13 @@ func richMembers() []*routing.Member {
 		mk(3, allot.Agent{ID: "dan", Weight: 1, Skills: map[string]int{"fr": 3},
 			Attributes: map[string][]string{"languages": {"fr"}, "zips": {"750"}},
 			Capacity:   allot.Capacity{Total: 4}, Manual: true},
-			routing.AgentState{Routable: true, OnShift: true, Load: 1, TypeLoad: []int{0, 1}, Open: 1},
-			routing.Member{LastSeq: 1, Count: 1, VC: 1, TierVC: []int64{1, 0, 0}}),
+			routing.AgentState{Routable: true, OnShift: true, Load: 1, Open: 1},
+			routing.Member{LastSeq: 1, Count: 1, VC: 1, TierVC: []int64{1, 0, 0}}, 0, 1),
 		mk(4, allot.Agent{ID: "eva", Weight: 5, Skills: map[string]int{"fr": 1},
 			Attributes: map[string][]string{"languages": {"fr"}, "zips": {"75"}},
 			Capacity:   allot.Capacity{Total: 6}},
-			routing.AgentState{Routable: true, OnShift: true, Load: 5, TypeLoad: []int{5}, Open: 5},
-			routing.Member{LastSeq: 9, Count: 5, VC: 5, TierVC: []int64{2, 2, 1}}),
+			routing.AgentState{Routable: true, OnShift: true, Load: 5, Open: 5},
+			routing.Member{LastSeq: 9, Count: 5, VC: 5, TierVC: []int64{2, 2, 1}}, 5),
 	}
 }
 

@@ -214,8 +214,8 @@ func TestStaticFiltersIgnoreRuntimeState(t *testing.T) {
 			m.OnShift = rapid.Bool().Draw(t, "onShift2")
 			m.Absent = rapid.Bool().Draw(t, "absent2")
 			m.Load = rapid.IntRange(0, 4).Draw(t, "load2")
-			for k := range m.TypeLoad {
-				m.TypeLoad[k] = rapid.IntRange(0, 3).Draw(t, "typeLoad2")
+			for k := range m.TypeLoads() {
+				m.AddTypeLoad(k, rapid.IntRange(0, 3).Draw(t, "typeLoad2")-m.TypeLoadOf(k))
 			}
 			for j := range m.Caps {
 				m.Caps[j].DayN, m.Caps[j].WeekN = 0, 0
