@@ -865,7 +865,7 @@ func (e *Engine) assign(x *item, q *queue, m *routing.Member, cause string, exp 
 		e.startTouchClock(x)
 	}
 	capped := false
-	if len(a.Agent.Caps) > 0 {
+	if len(a.Caps) > 0 { // a.Caps is aligned with a.Agent.Caps, and in the state's hot line
 		day, week := routing.CivilDay(e.now, a.Loc)
 		for i, cp := range a.Agent.Caps {
 			if cp.Type != "" && cp.Type != x.it.Type {

@@ -27,17 +27,17 @@ func TestAgentStateLayout(t *testing.T) {
 		{"CapTotal", unsafe.Offsetof(s.CapTotal), unsafe.Sizeof(s.CapTotal)},
 		{"PerType", unsafe.Offsetof(s.PerType), unsafe.Sizeof(s.PerType)},
 		{"Caps", unsafe.Offsetof(s.Caps), unsafe.Sizeof(s.Caps)},
-		{"Open", unsafe.Offsetof(s.Open), unsafe.Sizeof(s.Open)},
+		{"Weight", unsafe.Offsetof(s.Weight), unsafe.Sizeof(s.Weight)},
 	}
 	for _, f := range hot {
 		if f.off+f.size > line {
 			t.Errorf("AgentState.%s ends at byte %d, outside the first cache line", f.name, f.off+f.size)
 		}
 	}
-	// The inline type loads share a line (an assignment and a close
-	// update Load, Open and one of them).
-	if off := unsafe.Offsetof(s.typeLoad); off/line != (off+unsafe.Sizeof(s.typeLoad)-1)/line {
-		t.Errorf("AgentState.typeLoad (bytes %d–%d) straddles two cache lines", off, off+unsafe.Sizeof(s.typeLoad))
+	// Open and the inline type loads share a line (an assignment and a
+	// close update Load, Open and one of them).
+	if first, end := unsafe.Offsetof(s.Open), unsafe.Offsetof(s.typeLoad)+unsafe.Sizeof(s.typeLoad); first/line != (end-1)/line {
+		t.Errorf("AgentState.Open and typeLoad (bytes %d–%d) straddle two cache lines", first, end)
 	}
 }
 

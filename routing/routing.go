@@ -72,14 +72,17 @@ type AgentState struct {
 	Manual   bool // Agent.Manual
 
 	// What every filter run reads comes first, within one cache line,
-	// with Open, which a close updates with Load.
+	// with Weight, which the weighted policies read for every eligible
+	// member.
 	Load     int            // capacity units of open owned items, all types
 	CapTotal int            // Agent.Capacity.Total
 	PerType  map[string]int // Agent.Capacity.PerType
 	Caps     []CapCount     // aligned with Agent.Caps
-	Open     int            // number of open owned items
+	Weight   int            // Agent.Weight
 
-	Weight int // Agent.Weight
+	// An assignment and a close update Open and one type's load (and
+	// Load): these share the second line.
+	Open int // number of open owned items
 	// typeLoad is the capacity units per item type, by type index (see
 	// Cycle.TypeIndex), of the first inlineTypes types, in the state (an
 	// assignment and a close update it: no line of its own to miss);
