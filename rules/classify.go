@@ -65,6 +65,7 @@ func (s *Set) ClassifyTo(it *allot.Item, dst []int) Result {
 func (s *Set) score(p *probe, buf []*node, dst []int) (int, []int) {
 	var (
 		set   [16]uint64
+		used  uint16 // bit w: set[w] is not zero
 		big   []int
 		total int
 		n     int
@@ -74,6 +75,7 @@ func (s *Set) score(p *probe, buf []*node, dst []int) (int, []int) {
 		n++
 		if u := uint32(i); u < 64*uint32(len(set)) {
 			set[u>>6] |= 1 << (u & 63)
+			used |= 1 << (u >> 6)
 		} else {
 			big = append(big, int(i))
 		}
@@ -111,9 +113,12 @@ func (s *Set) score(p *probe, buf []*node, dst []int) (int, []int) {
 		out = make([]int, 0, n) // the one allocation, of the right size
 	}
 	out = slices.Grow(out, n-len(big))[:n-len(big)]
+	// Only the words with bits are read: which of them are is different
+	// for every item, and a test per word would be mispredicted often.
 	k := 0
-	for w, word := range set {
-		for ; word != 0; word &= word - 1 {
+	for ; used != 0; used &= used - 1 {
+		w := bits.TrailingZeros16(used)
+		for word := set[w]; word != 0; word &= word - 1 {
 			out[k] = 64*w + bits.TrailingZeros64(word)
 			k++
 		}
