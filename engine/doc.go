@@ -15,7 +15,7 @@
 //     agent with room. Agents never pick: the engine pushes the best waiting
 //     item an agent is eligible for whenever the agent may take one.
 //   - Safe: an item is only ever assigned to an agent that passes every filter
-//     (presence, schedule, absence, exclusion, capacity, skills, attributes,
+//     (exclusion, skills, attributes, presence, schedule, absence, capacity,
 //     caps) at that instant, and is owned by at most one agent.
 //   - A failed Apply (invalid event) changes nothing but time: timers due up
 //     to now still fire and their decisions are returned with the error.

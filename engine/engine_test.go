@@ -218,10 +218,11 @@ func TestRuleActions(t *testing.T) {
 func TestExplanationNamesFilterAndScores(t *testing.T) {
 	t.Parallel()
 	b := config().
-		agent("ana", 5).a(func(a *allot.Agent) { a.Presence = "lunch" }).
+		agent("ana", 5).a(func(a *allot.Agent) { a.Presence, a.Skills = "lunch", map[string]int{"fr": 3} }).
 		agent("bo", 5).a(func(a *allot.Agent) { a.Skills = map[string]int{"fr": 1} }).
 		agent("cy", 5).a(func(a *allot.Agent) { a.Skills = map[string]int{"fr": 3} }).
-		queue("q", allot.RoundRobin, "ana", "bo", "cy").
+		agent("di", 5).a(func(a *allot.Agent) { a.Presence = "lunch" }).
+		queue("q", allot.RoundRobin, "ana", "bo", "cy", "di").
 		scoring("big", `item.budget >= 100`, 40).
 		rule("fr", `item.lang == "fr"`, "q").ru(func(r *allot.Rule) { r.Skills = []allot.SkillReq{{Skill: "fr", MinLevel: 2}} })
 	h := newHarness(t, b)
@@ -231,7 +232,9 @@ func TestExplanationNamesFilterAndScores(t *testing.T) {
 	if d.Agent != "cy" || exp.Rule != "fr" || exp.Score != 40 || !reflect.DeepEqual(exp.ScoringRules.All(), []string{"big"}) {
 		t.Fatalf("decision %+v explanation %+v", d, exp)
 	}
-	want := []struct{ agent, filter string }{{"ana", "presence"}, {"bo", "skills"}, {"cy", ""}}
+	// di is at lunch and lacks the skill: the static filter (who the
+	// agent is) is named before the runtime one (what it is doing).
+	want := []struct{ agent, filter string }{{"ana", "presence"}, {"bo", "skills"}, {"cy", ""}, {"di", "skills"}}
 	for i, w := range want {
 		c := exp.Candidates.At(i)
 		if c.Agent != w.agent || c.Filter != w.filter {
@@ -241,7 +244,7 @@ func TestExplanationNamesFilterAndScores(t *testing.T) {
 	if c := exp.Candidates.At(2); !c.Chosen || len(c.Scores) != 1 || c.Scores[0].Scorer != "round_robin" {
 		t.Errorf("chosen candidate %+v, want chosen with its round_robin score", c)
 	}
-	if got := exp.Filtered(); !reflect.DeepEqual(got, map[string]int{"presence": 1, "skills": 1}) {
+	if got := exp.Filtered(); !reflect.DeepEqual(got, map[string]int{"presence": 1, "skills": 2}) {
 		t.Errorf("Filtered() = %v", got)
 	}
 

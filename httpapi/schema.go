@@ -153,7 +153,7 @@ var schemaDocs = map[string]map[string]string{
 	},
 	"Candidate": {
 		"agent":  "The agent considered.",
-		"filter": "The filter that excluded the agent (presence, schedule, capacity, skills, ...); empty when eligible.",
+		"filter": "The first filter that excluded the agent, in the order exclusion, skills, attributes (who the agent is), presence, schedule, capacity, caps (what it is doing); empty when eligible.",
 		"reason": "Why the filter excluded it.",
 		"scores": "The policy's order keys for an eligible agent; the highest first wins.",
 		"chosen": "True for the agent who got the item.",

@@ -1,7 +1,8 @@
 // Package routing is allot's dispatch pipeline: for one item, every member of
-// its queue goes through the filters (presence, schedule, exclusion, capacity,
-// skills, attributes, caps); the survivors are compared on the queue's
-// policy, an ordered list of scorers; the best wins, ties broken by queue order.
+// its queue goes through the filters (exclusion, skills, attributes: who the
+// agent is; then presence, schedule, capacity, caps: what it is doing); the
+// survivors are compared on the queue's policy, an ordered list of scorers;
+// the best wins, ties broken by queue order.
 // Every run can record an explanation: each candidate with the filter that
 // excluded it or its scores.
 //

@@ -7,9 +7,16 @@ import (
 	"github.com/allot/allot/routing"
 )
 
-// filters is every queue's filter chain, cheapest and most selective first.
+// filters is every queue's filter chain: first the static ones, which read
+// only the item and the agent's config (who the agent is: exclusions,
+// skills, attributes), then the runtime ones (what the agent is doing:
+// presence, schedule, capacity, caps). An explanation names the first that
+// rejects, so a candidate who could never take the item is told so rather
+// than that it is busy now; and a member a static filter rejects costs no
+// read of its agent's state (the filters are the inner loop of every
+// decision, and those reads are most of its memory traffic).
 var filters = []routing.Filter{
-	Presence{}, Schedule{}, Exclusion{}, Capacity{}, Skills{}, Attributes{}, Caps{},
+	Exclusion{}, Skills{}, Attributes{}, Presence{}, Schedule{}, Capacity{}, Caps{},
 }
 
 // static is the subset of filters that read only the item and the agent's
@@ -20,21 +27,21 @@ var static = []routing.Filter{Exclusion{}, Skills{}, Attributes{}}
 // rejections is every (filter, reason) the standard filters return, in
 // filter order: what chain's codes index (routing.Profile.Rejections).
 var rejections = []allot.Rejection{
+	{Filter: Exclusion{}.Name(), Reason: ReasonExcluded},
+	{Filter: Skills{}.Name(), Reason: ReasonSkill},
+	{Filter: Attributes{}.Name(), Reason: ReasonAttribute},
 	{Filter: Presence{}.Name(), Reason: ReasonNotRoutable},
 	{Filter: Presence{}.Name(), Reason: ReasonManual},
 	{Filter: Schedule{}.Name(), Reason: ReasonAbsent},
 	{Filter: Schedule{}.Name(), Reason: ReasonOffShift},
-	{Filter: Exclusion{}.Name(), Reason: ReasonExcluded},
 	{Filter: Capacity{}.Name(), Reason: ReasonNoCapacity},
 	{Filter: Capacity{}.Name(), Reason: ReasonTypeFull},
-	{Filter: Skills{}.Name(), Reason: ReasonSkill},
-	{Filter: Attributes{}.Name(), Reason: ReasonAttribute},
 	{Filter: Caps{}.Name(), Reason: ReasonCapDay},
 	{Filter: Caps{}.Name(), Reason: ReasonCapWeek},
 }
 
 // codeNoCapacity is code's value for ReasonNoCapacity (TestRejectionCodes).
-const codeNoCapacity = 6
+const codeNoCapacity = 8
 
 // code returns 1 + the index in rejections of filter f's rejection s, or 0
 // when s admits. The reasons are constants, so the switch compares string
@@ -44,23 +51,23 @@ func code(s routing.Status) int {
 	switch s.Reason {
 	case "":
 		return 0
-	case ReasonNotRoutable:
-		return 1
-	case ReasonManual:
-		return 2
-	case ReasonAbsent:
-		return 3
-	case ReasonOffShift:
-		return 4
 	case ReasonExcluded:
-		return 5
-	case ReasonNoCapacity:
-		return 6
-	case ReasonTypeFull:
-		return 7
+		return 1
 	case ReasonSkill:
-		return 8
+		return 2
 	case ReasonAttribute:
+		return 3
+	case ReasonNotRoutable:
+		return 4
+	case ReasonManual:
+		return 5
+	case ReasonAbsent:
+		return 6
+	case ReasonOffShift:
+		return 7
+	case ReasonNoCapacity:
+		return 8
+	case ReasonTypeFull:
 		return 9
 	case ReasonCapDay:
 		return 10
@@ -77,13 +84,23 @@ func code(s routing.Status) int {
 // filters; TestChainMatchesFilters checks that it decides and names exactly
 // as running filters in order does.
 func chain(c *routing.Cycle, m *routing.Member) int {
+	if s := (Exclusion{}).Filter(c, m); !s.OK() {
+		return code(s)
+	}
+	if s := (Skills{}).Filter(c, m); !s.OK() {
+		return code(s)
+	}
+	// Attributes and Caps are too large to inline; both admit everyone
+	// when there is nothing to check, so skip the call then.
+	if len(c.Match) > 0 {
+		if s := (Attributes{}).Filter(c, m); !s.OK() {
+			return code(s)
+		}
+	}
 	if s := (Presence{}).Filter(c, m); !s.OK() {
 		return code(s)
 	}
 	if s := (Schedule{}).Filter(c, m); !s.OK() {
-		return code(s)
-	}
-	if s := (Exclusion{}).Filter(c, m); !s.OK() {
 		return code(s)
 	}
 	// Capacity is too large to inline: its first test is written out
@@ -93,16 +110,6 @@ func chain(c *routing.Cycle, m *routing.Member) int {
 	}
 	if len(m.PerType) > 0 {
 		if s := (Capacity{}).Filter(c, m); !s.OK() {
-			return code(s)
-		}
-	}
-	if s := (Skills{}).Filter(c, m); !s.OK() {
-		return code(s)
-	}
-	// Attributes and Caps are too large to inline; both admit everyone
-	// when there is nothing to check, so skip the call then.
-	if len(c.Match) > 0 {
-		if s := (Attributes{}).Filter(c, m); !s.OK() {
 			return code(s)
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/allot/allot/routing/plugins"
 )
 
-var wantFilters = []string{"presence", "schedule", "exclusion", "capacity", "skills", "attributes", "caps"}
+var wantFilters = []string{"exclusion", "skills", "attributes", "presence", "schedule", "capacity", "caps"}
 
 func filterNames(p *routing.Profile) []string {
 	var ns []string
