@@ -3,7 +3,7 @@ GO ?= go
 ENGINE_PKGS := . ./rules/... ./routing/... ./engine/...
 RACE_PKGS := $(ENGINE_PKGS) ./node/... ./store/... ./httpapi/... ./cmd/allot/
 
-.PHONY: help test race bench icount calibrate check fmt vet
+.PHONY: help test race bench icount calibrate rounds check fmt vet
 
 help: ## list targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -19,6 +19,9 @@ bench: ## run the benchmarks (figures go to docs/performance.md)
 
 calibrate: ## this machine's memory latency and speed now: record it beside every timing
 	go run ./internal/tools/memlat
+
+rounds: ## the decision benchmark in 8 rounds, each between two calibrations, with medians
+	internal/tools/rounds/rounds.sh 8 'Decision'
 
 icount: ## instructions and simulated cache misses per decision (cachegrind; noise-free)
 	internal/tools/icount/icount.sh "" 'Decision/explained$$'

@@ -6,7 +6,11 @@
 # benchmark runs at 60,000 and 100,000 ops and the difference / 40,000 is the
 # steady state's cost per op, setup excluded.
 #
-#   internal/tools/icount/icount.sh [TEST_BINARY] [BENCH_REGEXP]
+# The branch count is cachegrind's simple predictor model: compare binaries
+# with it, not the hardware. LL sets the size of the modelled last cache
+# level in bytes (default 1 MB; 8388608 and 2097152 in docs/performance.md).
+#
+#   [LL=bytes] internal/tools/icount/icount.sh [TEST_BINARY] [BENCH_REGEXP]
 #   default: builds ./engine's test binary, 'Decision/explained$'
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -18,11 +22,12 @@ if [ -z "$bin" ]; then
 fi
 bench=${2:-'Decision/explained$'}
 run() {
-	GOGC=off GODEBUG=asyncpreemptoff=1 valgrind --tool=cachegrind --cache-sim=yes \
-		--LL=1048576,16,64 --cachegrind-out-file=/dev/null "$bin" -test.run '^$' \
+	GOGC=off GODEBUG=asyncpreemptoff=1 valgrind --tool=cachegrind --cache-sim=yes --branch-sim=yes \
+		--LL="${LL:-1048576}",16,64 --cachegrind-out-file=/dev/null "$bin" -test.run '^$' \
 		-test.bench "$bench" -test.benchtime "$1"x -test.cpu 1 2>&1 |
-		awk '/I +refs/ {gsub(",", "", $NF); i=$NF} /LLd misses/ {gsub(",", "", $4); l=$4} END {print i, l}'
+		awk '/I +refs/ {gsub(",", "", $NF); i=$NF} /LLd misses/ {gsub(",", "", $4); l=$4}
+			/Mispredicts:/ {gsub(",", "", $3); m=$3} END {print i, l, m}'
 }
-read -r ia la < <(run 60000)
-read -r ib lb < <(run 100000)
-echo "$bench: $(( (ib - ia) / 40000 )) instructions/op, $(( (lb - la) / 40000 )) simulated L2 misses/op"
+read -r ia la ma < <(run 60000)
+read -r ib lb mb < <(run 100000)
+echo "$bench: $(( (ib - ia) / 40000 )) instructions/op, $(( (lb - la) / 40000 )) simulated L2 misses/op (LL ${LL:-1048576} bytes), $(( (mb - ma) / 40000 )) mispredicted branches/op"
